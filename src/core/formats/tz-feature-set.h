@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * TzFeatureSet:
+ *
+ * Feature vectors with labels, split into training and evaluation parts:
+ * what `tsuzuki-cli protocol --features` reads and `extract` writes.
+ * Rows are float32, row-major, @dim columns. Labels index @class_names.
+ */
+typedef struct
+{
+  guint    dim;
+  guint    n_classes;
+  char   **class_names;   /* n_classes entries, NULL-terminated */
+  gsize    n_train;
+  float   *train_x;       /* n_train x dim */
+  gint32  *train_y;       /* n_train */
+  gsize    n_test;
+  float   *test_x;        /* n_test x dim */
+  gint32  *test_y;        /* n_test */
+} TzFeatureSet;
+
+/* Loads `train_x`, `train_y`, `test_x`, `test_y` and the optional
+ * `class_names` from a .npz (a unicode array) or a .safetensors file (the
+ * "class_names" metadata entry, a JSON array of strings), chosen by the
+ * file's magic bytes. Labels may be any integer dtype, features any float or
+ * integer dtype (converted to float32). Without class names, classes are
+ * named "0", "1", ... up to the largest label. Errors name the file and
+ * the reason: a missing array, 2-D features with different widths, a label
+ * count that differs from the row count, a negative label or one beyond
+ * the class names, NaN or infinity in the features (with row and column). */
+TzFeatureSet *tz_feature_set_load          (const char    *path,
+                                            GError       **error);
+/* Writes the same layout; the format follows the extension (.npz or
+ * .safetensors), atomically. */
+gboolean      tz_feature_set_save          (const TzFeatureSet *self,
+                                            const char         *path,
+                                            GError            **error);
+/* Builds a feature set from IDX image and label files (e.g. Fashion-MNIST):
+ * each image flattened and scaled to [0, 1]. @class_names may be NULL. */
+TzFeatureSet *tz_feature_set_new_from_idx  (const char         *train_images,
+                                            const char         *train_labels,
+                                            const char         *test_images,
+                                            const char         *test_labels,
+                                            const char *const  *class_names,
+                                            GError            **error);
+void          tz_feature_set_free          (TzFeatureSet  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TzFeatureSet, tz_feature_set_free)
+
+G_END_DECLS
