@@ -28,15 +28,15 @@ struct _TzGaussianClassifier
 
   double               *log_prior;   /* n_classes */
   double               *means;       /* n_classes x dim */
-  double               *factors;     /* n_blocks x dim x dim, lower Cholesky factors,
-                                      * upper triangle zero */
+  double               *factors;     /* n_blocks x dim x dim: upper triangular U with
+                                      * Sigma = U^T U, row-major, lower part zero */
   double               *logdet;      /* n_blocks */
   double               *shrinkage;   /* n_blocks */
   double                jitter;
 
   /* Tied covariance only. */
-  double               *whitened;    /* n_classes x dim: v_c = L^-1 m_c */
-  double               *weights;     /* n_classes x dim: P m_c = L^-T v_c */
+  double               *whitened;    /* n_classes x dim: v_c = U^-T m_c */
+  double               *weights;     /* n_classes x dim: P m_c = U^-1 v_c */
   double               *half_norm;   /* n_classes: |v_c|^2 / 2 */
 };
 
@@ -60,8 +60,9 @@ trace (const double *a,
   return sum;
 }
 
-/* Regularises a full symmetric covariance in place and returns the
- * shrinkage coefficient used. @n_samples is the sample size OAS assumes. */
+/* Regularises a symmetric covariance, held in the upper triangle of
+ * @sigma (row-major, lower part zero), in place and returns the shrinkage
+ * coefficient used. @n_samples is the sample size OAS assumes. */
 static double
 regularize (double                 *sigma,
             guint                   d,
@@ -84,8 +85,11 @@ regularize (double                 *sigma,
 
     case TZ_REGULARIZATION_OAS:
       {
-        /* scikit-learn's sklearn.covariance.oas(), from Sigma, n and d. */
-        double alpha = cblas_ddot ((int) ((gsize) d * d), sigma, 1, sigma, 1) / ((double) d * d);
+        /* scikit-learn's sklearn.covariance.oas(), from Sigma, n and d;
+         * alpha is the mean of the squared entries of the full matrix. */
+        double all = cblas_ddot ((int) ((gsize) d * d), sigma, 1, sigma, 1);
+        double diagonal = cblas_ddot ((int) d, sigma, (int) d + 1, sigma, (int) d + 1);
+        double alpha = (2.0 * all - diagonal) / ((double) d * d);
         double num = alpha + mu * mu;
         double den = (n_samples + 1.0) * (alpha - mu * mu / d);
 
@@ -103,9 +107,12 @@ regularize (double                 *sigma,
   return shrinkage;
 }
 
-/* Cholesky-factorises @sigma in place (lower, upper part zeroed). When it
- * is not positive definite, retries with a jitter growing tenfold from
- * 1e-10 up to 0.1 times the mean variance. */
+/* Cholesky-factorises @sigma in place: on entry its upper triangle holds
+ * the covariance (row-major), on return the upper triangular U with
+ * Sigma = U^T U. That is LAPACK's column-major lower factor of the same
+ * memory, so no transposition is needed. When the matrix is not positive
+ * definite, retries with a jitter growing tenfold from 1e-10 up to 0.1
+ * times the mean variance. */
 static gboolean
 factorize (double      *sigma,
            guint        d,
@@ -131,7 +138,7 @@ factorize (double      *sigma,
   backup = g_memdup2 (sigma, sizeof (double) * d * d);
   for (;;)
     {
-      info = LAPACKE_dpotrf (LAPACK_ROW_MAJOR, 'L', (lapack_int) d, sigma, (lapack_int) d);
+      info = LAPACKE_dpotrf (LAPACK_COL_MAJOR, 'L', (lapack_int) d, sigma, (lapack_int) d);
       if (info == 0)
         break;
       jitter = jitter == 0.0 ? 1e-10 * mean_variance : jitter * 10.0;
@@ -153,27 +160,23 @@ factorize (double      *sigma,
 
   *logdet_out = 0.0;
   for (guint i = 0; i < d; i++)
-    {
-      *logdet_out += 2.0 * log (sigma[(gsize) i * d + i]);
-      for (guint j = i + 1; j < d; j++)
-        sigma[(gsize) i * d + j] = 0.0;
-    }
+    *logdet_out += 2.0 * log (sigma[(gsize) i * d + i]);
   *jitter_out = jitter;
   return TRUE;
 }
 
-/* Adds @scale * S_c to the full matrix @sigma. */
+/* Writes a packed upper triangle into the upper triangle of a row-major
+ * d x d matrix whose lower part is zero. */
 static void
-add_scatter (const TzGaussianModel *model,
-             guint                  class_index,
-             double                 scale,
-             double                *sigma,
-             double                *scratch)
+unpack_upper (const double *packed,
+              guint         d,
+              double       *out)
 {
-  guint d = tz_gaussian_model_get_dim (model);
-
-  tz_gaussian_model_copy_class_scatter (model, class_index, scratch);
-  cblas_daxpy ((int) ((gsize) d * d), scale, scratch, 1, sigma, 1);
+  for (guint i = 0; i < d; i++)
+    {
+      memcpy (out + (gsize) i * d + i, packed, sizeof (double) * (d - i));
+      packed += d - i;
+    }
 }
 
 static void
@@ -225,19 +228,19 @@ check_classes (const TzGaussianModel       *model,
   return TRUE;
 }
 
-/* Computes v_c = L^-1 m_c and P m_c = L^-T v_c for a tied factor. */
+/* Computes v_c = U^-T m_c and P m_c = U^-1 v_c for a tied factor. */
 static void
 prepare_tied (TzGaussianClassifier *self)
 {
   guint d = self->dim, C = self->n_classes;
 
   self->whitened = g_memdup2 (self->means, sizeof (double) * C * d);
-  /* Row c of a C x d matrix V solves L v_c = m_c, i.e. V L^T = M. */
-  cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+  /* Row c of V solves U^T v_c = m_c, i.e. V U = M. */
+  cblas_dtrsm (CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit,
                (int) C, (int) d, 1.0, self->factors, (int) d, self->whitened, (int) d);
   self->weights = g_memdup2 (self->whitened, sizeof (double) * C * d);
-  /* W L = V, i.e. w_c = L^-T v_c. */
-  cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit,
+  /* U w_c = v_c, i.e. W U^T = V. */
+  cblas_dtrsm (CblasRowMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit,
                (int) C, (int) d, 1.0, self->factors, (int) d, self->weights, (int) d);
   self->half_norm = g_new (double, C);
   for (guint c = 0; c < C; c++)
@@ -254,7 +257,7 @@ tz_gaussian_classifier_new (const TzGaussianModel       *model,
                             GError                     **error)
 {
   g_autoptr(TzGaussianClassifier) self = NULL;
-  g_autofree double *scratch = NULL;
+  g_autofree double *packed = NULL;
   guint d, C;
   gint64 total = 0;
 
@@ -294,17 +297,22 @@ tz_gaussian_classifier_new (const TzGaussianModel       *model,
       ? log ((double) tz_gaussian_model_get_class_count (model, c) / (double) total)
       : -log ((double) C);
 
-  scratch = g_new (double, (gsize) d * d);
+  /* Covariances are summed in the model's packed storage (contiguous, half
+   * the size), then unpacked once into the upper triangle to factorise. */
+  packed = g_new (double, (gsize) d * (d + 1) / 2);
   for (guint b = 0; b < self->n_blocks; b++)
     {
       double *sigma = self->factors + (gsize) b * d * d;
+      int n_packed = (int) ((gsize) d * (d + 1) / 2);
       g_autofree char *what = NULL;
       double n_samples, jitter = 0.0;
 
+      memset (packed, 0, sizeof (double) * (gsize) n_packed);
       if (settings->covariance == TZ_COVARIANCE_PER_CLASS)
         {
           n_samples = (double) tz_gaussian_model_get_class_count (model, b);
-          add_scatter (model, b, 1.0 / n_samples, sigma, scratch);
+          cblas_daxpy (n_packed, 1.0 / n_samples,
+                       tz_gaussian_model_get_class_scatter_packed (model, b), 1, packed, 1);
           what = g_strdup_printf ("class “%s”", self->class_names[b]);
         }
       else
@@ -316,11 +324,12 @@ tz_gaussian_classifier_new (const TzGaussianModel       *model,
                 ? 1.0 / (double) total
                 : 1.0 / ((double) C * (double) tz_gaussian_model_get_class_count (model, c));
 
-              add_scatter (model, c, scale, sigma, scratch);
+              cblas_daxpy (n_packed, scale,
+                           tz_gaussian_model_get_class_scatter_packed (model, c), 1, packed, 1);
             }
           what = g_strdup ("the classes");
         }
-      symmetrize_from_upper (sigma, d);
+      unpack_upper (packed, d, sigma);
 
       self->shrinkage[b] = regularize (sigma, d, n_samples, &settings->regularization);
       if (!factorize (sigma, d, what, &jitter, &self->logdet[b], error))
@@ -416,7 +425,7 @@ tz_gaussian_classifier_copy_covariance (TzGaussianClassifier *self,
 
   d = self->dim;
   factor = self->factors + (gsize) block * d * d;
-  cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) d, (int) d,
+  cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) d, (int) d,
                1.0, factor, (int) d, 0.0, out, (int) d);
   symmetrize_from_upper (out, d);
 }
@@ -461,8 +470,9 @@ score_chunk_tied (TzGaussianClassifier *self,
       return;
     }
 
-  /* Y = X L^-T, so that |y|^2 = x^T P x and y . v_c = m_c^T P x. */
-  cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+  /* Rows y = U^-T x (Y U = X), so that |y|^2 = x^T P x and
+   * y . v_c = m_c^T P x. */
+  cblas_dtrsm (CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit,
                (int) k, (int) d, 1.0, self->factors, (int) d, xd, (int) d);
   cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) k, (int) C, (int) d,
                1.0, xd, (int) d, self->whitened, (int) d, 0.0, g, (int) C);
@@ -498,7 +508,7 @@ score_chunk_per_class (TzGaussianClassifier *self,
       for (gsize i = 0; i < k; i++)
         for (guint j = 0; j < d; j++)
           scratch[i * d + j] = xd[i * d + j] - mean[j];
-      cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+      cblas_dtrsm (CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit,
                    (int) k, (int) d, 1.0, factor, (int) d, scratch, (int) d);
       for (gsize i = 0; i < k; i++)
         {

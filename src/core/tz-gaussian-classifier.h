@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  * It copies what it needs, so it stays valid after the model changes and
  * may be used from any thread.
  *
- * For a tied covariance (class-averaged or pooled) with L L^T = Sigma and
+ * For a tied covariance (class-averaged or pooled) with L L^T = Sigma (L is
+ * stored as its transpose) and
  * v_c = L^-1 m_c, the discriminant is g_c(x) = v_c . L^-1 x - |v_c|^2 / 2 +
  * log prior_c and the squared Mahalanobis distance D_c^2 = |L^-1 x - v_c|^2.
  * For per-class covariances g_c = -D_c^2 / 2 - log det Sigma_c / 2 +

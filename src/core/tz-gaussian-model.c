@@ -294,6 +294,15 @@ tz_gaussian_model_get_class_mean (const TzGaussianModel *self,
   return get_class (self, class_index)->mean;
 }
 
+const double *
+tz_gaussian_model_get_class_scatter_packed (const TzGaussianModel *self,
+                                            guint                  class_index)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (class_index < self->classes->len, NULL);
+  return get_class (self, class_index)->scatter;
+}
+
 void
 tz_gaussian_model_copy_class_scatter (const TzGaussianModel *self,
                                       guint                  class_index,

@@ -68,6 +68,11 @@ gint64             tz_gaussian_model_get_class_count  (const TzGaussianModel *se
 /* dim doubles, owned by the model. */
 const double      *tz_gaussian_model_get_class_mean   (const TzGaussianModel *self,
                                                        guint                  class_index);
+/* The scatter matrix as stored: its upper triangle packed row by row
+ * (row i holds columns i..d-1), d (d + 1) / 2 doubles owned by the model;
+ * the layout of CBLAS's row-major packed upper storage. */
+const double      *tz_gaussian_model_get_class_scatter_packed (const TzGaussianModel *self,
+                                                               guint                  class_index);
 /* Writes the full symmetric d x d scatter matrix (row-major) to @out. */
 void               tz_gaussian_model_copy_class_scatter (const TzGaussianModel *self,
                                                          guint                  class_index,

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "tsuzuki-cli"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "tz-cli-protocol.h"
+#include "tz-error.h"
+#include "tz-feature-set.h"
+#include "tz-protocol.h"
+
+static const char *const fashion_mnist_names[] = {
+  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
+};
+
+typedef struct
+{
+  char *initial;
+  char *order;
+  char *covariance;
+  char *regularization;
+  char *prior;
+  char *transform;
+  char *json;
+  gboolean quiet;
+} ProtocolArgs;
+
+static void
+protocol_args_clear (ProtocolArgs *args)
+{
+  g_free (args->initial);
+  g_free (args->order);
+  g_free (args->covariance);
+  g_free (args->regularization);
+  g_free (args->prior);
+  g_free (args->transform);
+  g_free (args->json);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProtocolArgs, protocol_args_clear)
+
+static GOptionGroup *
+protocol_option_group (ProtocolArgs *args)
+{
+  const GOptionEntry entries[] = {
+    { "initial", 0, 0, G_OPTION_ARG_STRING, &args->initial,
+      N_("Classes fitted first (default 0-4)"), N_("LIST") },
+    { "order", 0, 0, G_OPTION_ARG_STRING, &args->order,
+      N_("Classes then added one at a time (default: the others, ascending)"), N_("LIST") },
+    { "covariance", 0, 0, G_OPTION_ARG_STRING, &args->covariance,
+      N_("class-averaged, pooled or per-class"), N_("MODE") },
+    { "regularization", 0, 0, G_OPTION_ARG_STRING, &args->regularization,
+      N_("ridge:EPS, shrink:ALPHA or oas"), N_("SPEC") },
+    { "prior", 0, 0, G_OPTION_ARG_STRING, &args->prior,
+      N_("counts or uniform"), N_("PRIOR") },
+    { "transform", 0, 0, G_OPTION_ARG_STRING, &args->transform,
+      N_("none, l2 or power:P"), N_("SPEC") },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &args->json,
+      N_("Also write the results as JSON to FILE"), N_("FILE") },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet,
+      N_("Print only the summary line"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionGroup *group = g_option_group_new ("protocol", _("Protocol options"),
+                                            _("Show the protocol options"), NULL, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  return group;
+}
+
+/* Fills @options from the parsed arguments and @data. */
+static gboolean
+build_options (const ProtocolArgs  *args,
+               const TzFeatureSet  *data,
+               TzProtocolOptions   *options,
+               GError             **error)
+{
+  tz_classifier_settings_init_default (&options->settings);
+  tz_transform_init_default (&options->transform);
+  options->initial = g_array_new (FALSE, FALSE, sizeof (guint));
+  options->order = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  if ((args->covariance && !tz_covariance_parse (args->covariance, &options->settings.covariance, error)) ||
+      (args->regularization && !tz_regularization_parse (args->regularization, &options->settings.regularization, error)) ||
+      (args->prior && !tz_prior_parse (args->prior, &options->settings.prior, error)) ||
+      (args->transform && !tz_transform_parse (args->transform, &options->transform, error)))
+    return FALSE;
+
+  if (!tz_protocol_parse_class_list (args->initial ? args->initial : "0-4",
+                                     data->n_classes, options->initial, error))
+    return FALSE;
+  if (args->order && !tz_protocol_parse_class_list (args->order, data->n_classes,
+                                                    options->order, error))
+    return FALSE;
+  tz_protocol_options_complete (options, data);
+  return TRUE;
+}
+
+static void
+options_clear (TzProtocolOptions *options)
+{
+  g_clear_pointer (&options->initial, g_array_unref);
+  g_clear_pointer (&options->order, g_array_unref);
+}
+
+static char *
+describe_added (const TzFeatureSet   *data,
+                const TzProtocolStep *step)
+{
+  GString *text = g_string_new (step->index == 0 ? "" : "+");
+
+  for (guint i = 0; i < step->added->len; i++)
+    {
+      guint c = g_array_index (step->added, guint, i);
+
+      if (i > 0)
+        g_string_append (text, ", ");
+      g_string_append_printf (text, "%u %s", c, data->class_names[c]);
+    }
+  return g_string_free (text, FALSE);
+}
+
+typedef struct
+{
+  const TzFeatureSet *data;
+  gboolean            quiet;
+} PrintContext;
+
+static void
+print_step (const TzProtocolStep *step,
+            gpointer              user_data)
+{
+  PrintContext *ctx = user_data;
+  g_autofree char *added = NULL;
+
+  if (ctx->quiet)
+    return;
+  if (step->index == 0)
+    g_print ("%4s  %-40s  %8s  %10s  %7s  %7s\n", _("step"), _("learned"),
+             _("accuracy"), _("on learned"), _("fit s"), _("score s"));
+  added = describe_added (ctx->data, step);
+  if (g_utf8_strlen (added, -1) > 40)
+    {
+      char *end = g_utf8_offset_to_pointer (added, 37);
+      strcpy (end, "...");
+    }
+  g_print ("%4u  %-40s  %8.4f  %10.4f  %7.3f  %7.3f\n", step->index, added,
+           step->evaluation->accuracy, step->evaluation->accuracy_learned,
+           step->fit_seconds, step->score_seconds);
+}
+
+static void
+print_confusion (const TzFeatureSet *data,
+                 const TzEvaluation *eval)
+{
+  g_print ("\n%s\n", _("Confusion matrix after the last step (rows: true class, columns: predicted class):"));
+  g_print ("%-16s", "");
+  for (guint j = 0; j < eval->n_learned; j++)
+    g_print (" %6d", eval->learned[j]);
+  g_print ("\n");
+  for (guint i = 0; i < eval->n_classes; i++)
+    {
+      g_autofree char *label = g_strdup_printf ("%u %s", i, data->class_names[i]);
+
+      if (g_utf8_strlen (label, -1) > 15)
+        *g_utf8_offset_to_pointer (label, 15) = '\0';
+      g_print ("%-16s", label);
+      for (guint j = 0; j < eval->n_learned; j++)
+        g_print (" %6" G_GINT64_FORMAT, eval->confusion[(gsize) i * eval->n_learned + j]);
+      g_print ("\n");
+    }
+}
+
+static JsonNode *
+uint_array_node (GArray *array)
+{
+  JsonArray *out = json_array_new ();
+
+  for (guint i = 0; i < array->len; i++)
+    json_array_add_int_element (out, g_array_index (array, guint, i));
+  return json_node_init_array (json_node_alloc (), out);
+}
+
+static gboolean
+write_json (const char               *path,
+            const char               *source,
+            const TzFeatureSet       *data,
+            const TzProtocolOptions  *options,
+            const TzProtocolResult   *result,
+            GError                  **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *regularization = tz_regularization_to_string (&options->settings.regularization);
+  g_autofree char *transform = tz_transform_to_string (&options->transform);
+  const TzProtocolStep *last = g_ptr_array_index (result->steps, result->steps->len - 1);
+  const TzEvaluation *final = last->evaluation;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (builder);
+
+  json_builder_set_member_name (builder, "steps");
+  json_builder_begin_array (builder);
+  for (guint s = 0; s < result->steps->len; s++)
+    {
+      const TzProtocolStep *step = g_ptr_array_index (result->steps, s);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "learned");
+      json_builder_begin_array (builder);
+      for (guint j = 0; j < step->evaluation->n_learned; j++)
+        json_builder_add_int_value (builder, step->evaluation->learned[j]);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "added");
+      json_builder_add_value (builder, uint_array_node (step->added));
+      json_builder_set_member_name (builder, "accuracy");
+      json_builder_add_double_value (builder, step->evaluation->accuracy);
+      json_builder_set_member_name (builder, "accuracy_learned");
+      json_builder_add_double_value (builder, step->evaluation->accuracy_learned);
+      json_builder_set_member_name (builder, "fit_seconds");
+      json_builder_add_double_value (builder, step->fit_seconds);
+      json_builder_set_member_name (builder, "score_seconds");
+      json_builder_add_double_value (builder, step->score_seconds);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "average_incremental_accuracy");
+  json_builder_add_double_value (builder, result->average_incremental_accuracy);
+
+  json_builder_set_member_name (builder, "confusion");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < final->n_classes; i++)
+    {
+      json_builder_begin_array (builder);
+      for (guint j = 0; j < final->n_learned; j++)
+        json_builder_add_int_value (builder, final->confusion[(gsize) i * final->n_learned + j]);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "confusion_columns");
+  json_builder_begin_array (builder);
+  for (guint j = 0; j < final->n_learned; j++)
+    json_builder_add_int_value (builder, final->learned[j]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "precision");
+  json_builder_begin_array (builder);
+  for (guint j = 0; j < final->n_learned; j++)
+    json_builder_add_double_value (builder, final->precision[j]);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "recall");
+  json_builder_begin_array (builder);
+  for (guint j = 0; j < final->n_learned; j++)
+    json_builder_add_double_value (builder, final->recall[j]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "class_names");
+  json_builder_begin_array (builder);
+  for (guint c = 0; c < data->n_classes; c++)
+    json_builder_add_string_value (builder, data->class_names[c]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "settings");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "features");
+  json_builder_add_string_value (builder, source);
+  json_builder_set_member_name (builder, "dim");
+  json_builder_add_int_value (builder, data->dim);
+  json_builder_set_member_name (builder, "covariance");
+  json_builder_add_string_value (builder, tz_covariance_to_string (options->settings.covariance));
+  json_builder_set_member_name (builder, "regularization");
+  json_builder_add_string_value (builder, regularization);
+  json_builder_set_member_name (builder, "prior");
+  json_builder_add_string_value (builder, tz_prior_to_string (options->settings.prior));
+  json_builder_set_member_name (builder, "transform");
+  json_builder_add_string_value (builder, transform);
+  json_builder_set_member_name (builder, "initial");
+  json_builder_add_value (builder, uint_array_node (options->initial));
+  json_builder_set_member_name (builder, "order");
+  json_builder_add_value (builder, uint_array_node (options->order));
+  json_builder_end_object (builder);
+
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* Runs the protocol on @data and reports it; returns the exit status. */
+static int
+run_and_report (const TzFeatureSet *data,
+                const char         *source,
+                const ProtocolArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TzProtocolResult) result = NULL;
+  g_autofree char *regularization = NULL;
+  g_autofree char *transform = NULL;
+  TzProtocolOptions options = { 0 };
+  PrintContext ctx = { data, args->quiet };
+  const TzProtocolStep *last;
+
+  if (!build_options (args, data, &options, &error))
+    {
+      g_printerr ("tsuzuki-cli: %s\n", error->message);
+      options_clear (&options);
+      return 2;
+    }
+
+  regularization = tz_regularization_to_string (&options.settings.regularization);
+  transform = tz_transform_to_string (&options.transform);
+  if (!args->quiet)
+    {
+      g_print (_("Features: %s: %u dimensions, %" G_GSIZE_FORMAT " training and %"
+                 G_GSIZE_FORMAT " evaluation vectors, %u classes\n"),
+               source, data->dim, data->n_train, data->n_test, data->n_classes);
+      g_print (_("Settings: --covariance %s --regularization %s --prior %s --transform %s\n\n"),
+               tz_covariance_to_string (options.settings.covariance), regularization,
+               tz_prior_to_string (options.settings.prior), transform);
+    }
+
+  result = tz_protocol_run (data, &options, print_step, &ctx, NULL, &error);
+  if (result == NULL)
+    {
+      g_printerr ("tsuzuki-cli: %s: %s\n", source, error->message);
+      options_clear (&options);
+      return 1;
+    }
+
+  last = g_ptr_array_index (result->steps, result->steps->len - 1);
+  if (!args->quiet)
+    print_confusion (data, last->evaluation);
+  g_print (_("\nFinal accuracy %.4f, average incremental accuracy %.4f over %u steps\n"),
+           last->evaluation->accuracy, result->average_incremental_accuracy, result->steps->len);
+
+  if (args->json != NULL &&
+      !write_json (args->json, source, data, &options, result, &error))
+    {
+      g_printerr ("tsuzuki-cli: %s\n", error->message);
+      options_clear (&options);
+      return 1;
+    }
+  options_clear (&options);
+  return 0;
+}
+
+static gboolean
+parse_arguments (GOptionContext  *context,
+                 int             *argc,
+                 char          ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("tsuzuki-cli: %s\n", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+tz_cli_protocol (int    argc,
+                 char **argv)
+{
+  g_auto(ProtocolArgs) args = { 0 };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(TzFeatureSet) data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *features = NULL;
+  const GOptionEntry entries[] = {
+    { "features", 'f', 0, G_OPTION_ARG_FILENAME, &features,
+      N_("Feature file (.npz or .safetensors) with train_x, train_y, test_x, test_y"), N_("FILE") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (_("— run the class-incremental protocol"));
+  g_option_context_set_summary (context,
+    _("Fits the initial classes, then adds the others one at a time, scoring the\n"
+      "whole evaluation set after every step. The blog post's settings are\n"
+      "--covariance class-averaged --regularization ridge:1e-6 --prior counts --transform none."));
+  g_option_context_set_main_group (context, protocol_option_group (&args));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_arguments (context, &argc, &argv))
+    return 2;
+  if (features == NULL)
+    {
+      g_printerr ("tsuzuki-cli protocol: %s\n", _("--features FILE is required"));
+      return 2;
+    }
+
+  data = tz_feature_set_load (features, &error);
+  if (data == NULL)
+    {
+      g_printerr ("tsuzuki-cli: %s\n", error->message);
+      return 1;
+    }
+  return run_and_report (data, features, &args);
+}
+
+int
+tz_cli_demo (int    argc,
+             char **argv)
+{
+  g_auto(ProtocolArgs) args = { 0 };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(TzFeatureSet) data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *train_images = NULL;
+  g_autofree char *train_labels = NULL;
+  g_autofree char *test_images = NULL;
+  g_autofree char *test_labels = NULL;
+  g_autofree char *source = NULL;
+  const GOptionEntry entries[] = {
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+      N_("Folder with the Fashion-MNIST IDX files (default: the Debian package's)"), N_("DIR") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (_("— the post's experiment on Fashion-MNIST"));
+  g_option_context_set_summary (context,
+    _("Replays the protocol on Fashion-MNIST as Debian's dataset-fashion-mnist\n"
+      "ships it: classes 0-4 first, then 5-9 one at a time. Until the network\n"
+      "backbone is built in, the features are the raw pixels in [0, 1]."));
+  g_option_context_set_main_group (context, protocol_option_group (&args));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_arguments (context, &argc, &argv))
+    return 2;
+
+  if (dir == NULL)
+    dir = g_strdup (TZ_FASHION_MNIST_DIR);
+  train_images = g_build_filename (dir, "train-images-idx3-ubyte.gz", NULL);
+  train_labels = g_build_filename (dir, "train-labels-idx1-ubyte.gz", NULL);
+  test_images = g_build_filename (dir, "t10k-images-idx3-ubyte.gz", NULL);
+  test_labels = g_build_filename (dir, "t10k-labels-idx1-ubyte.gz", NULL);
+  data = tz_feature_set_new_from_idx (train_images, train_labels, test_images, test_labels,
+                                      fashion_mnist_names, &error);
+  if (data == NULL)
+    {
+      g_printerr ("tsuzuki-cli demo: %s\n", error->message);
+      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_printerr ("%s\n", _("Install Debian's dataset-fashion-mnist package, or pass --data DIR."));
+      return 1;
+    }
+
+  source = g_strdup_printf (_("Fashion-MNIST pixels (%s)"), dir);
+  return run_and_report (data, source, &args);
+}
