@@ -101,7 +101,7 @@ build_options (const ProtocolArgs  *args,
                                                     options->order, error))
     return FALSE;
   tz_protocol_options_complete (options, data);
-  return TRUE;
+  return tz_protocol_options_validate (options, data, error);
 }
 
 static void
@@ -134,25 +134,83 @@ typedef struct
   gboolean            quiet;
 } PrintContext;
 
+/* Terminal columns taken by @text: East Asian wide characters take two. */
+static guint
+display_width (const char *text)
+{
+  guint width = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    width += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+  return width;
+}
+
+/* Prints @text cut or padded to @width columns, on the left or the right. */
+static void
+print_cell (const char *text,
+            guint       width,
+            gboolean    right)
+{
+  g_autoptr(GString) cell = g_string_new (NULL);
+  guint used = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar ch = g_utf8_get_char (p);
+      guint w = g_unichar_iswide (ch) ? 2 : 1;
+
+      if (used + w > width)
+        break;
+      g_string_append_unichar (cell, ch);
+      used += w;
+    }
+  if (right)
+    g_print ("%*s%s", (int) (width - used), "", cell->str);
+  else
+    g_print ("%s%*s", cell->str, (int) (width - used), "");
+}
+
 static void
 print_step (const TzProtocolStep *step,
             gpointer              user_data)
 {
   PrintContext *ctx = user_data;
   g_autofree char *added = NULL;
+  g_autofree char *numbers = NULL;
 
   if (ctx->quiet)
     return;
   if (step->index == 0)
-    g_print ("%4s  %-40s  %8s  %10s  %7s  %7s\n", _("step"), _("learned"),
-             _("accuracy"), _("on learned"), _("fit s"), _("score s"));
-  added = describe_added (ctx->data, step);
-  if (g_utf8_strlen (added, -1) > 40)
     {
-      char *end = g_utf8_offset_to_pointer (added, 37);
-      strcpy (end, "...");
+      print_cell (_("step"), 4, TRUE);
+      g_print ("  ");
+      print_cell (_("learned"), 40, FALSE);
+      g_print ("  ");
+      print_cell (_("accuracy"), 8, TRUE);
+      g_print ("  ");
+      print_cell (_("on learned"), 10, TRUE);
+      g_print ("  ");
+      print_cell (_("fit s"), 7, TRUE);
+      g_print ("  ");
+      print_cell (_("score s"), 7, TRUE);
+      g_print ("\n");
     }
-  g_print ("%4u  %-40s  %8.4f  %10.4f  %7.3f  %7.3f\n", step->index, added,
+  added = describe_added (ctx->data, step);
+  if (display_width (added) > 40)
+    {
+      g_autofree char *cut = g_strdup (added);
+
+      for (char *end = cut + strlen (cut); display_width (cut) > 37; )
+        {
+          end = g_utf8_prev_char (end);
+          *end = '\0';
+        }
+      g_free (added);
+      added = g_strconcat (cut, "...", NULL);
+    }
+  g_print ("%4u  ", step->index);
+  print_cell (added, 40, FALSE);
+  g_print ("  %8.4f  %10.4f  %7.3f  %7.3f\n",
            step->evaluation->accuracy, step->evaluation->accuracy_learned,
            step->fit_seconds, step->score_seconds);
 }
@@ -170,9 +228,7 @@ print_confusion (const TzFeatureSet *data,
     {
       g_autofree char *label = g_strdup_printf ("%u %s", i, data->class_names[i]);
 
-      if (g_utf8_strlen (label, -1) > 15)
-        *g_utf8_offset_to_pointer (label, 15) = '\0';
-      g_print ("%-16s", label);
+      print_cell (label, 16, FALSE);
       for (guint j = 0; j < eval->n_learned; j++)
         g_print (" %6" G_GINT64_FORMAT, eval->confusion[(gsize) i * eval->n_learned + j]);
       g_print ("\n");
@@ -327,9 +383,11 @@ run_and_report (const TzFeatureSet *data,
   transform = tz_transform_to_string (&options.transform);
   if (!args->quiet)
     {
-      g_print (_("Features: %s: %u dimensions, %" G_GSIZE_FORMAT " training and %"
-                 G_GSIZE_FORMAT " evaluation vectors, %u classes\n"),
-               source, data->dim, data->n_train, data->n_test, data->n_classes);
+      g_autofree char *n_train = g_strdup_printf ("%" G_GSIZE_FORMAT, data->n_train);
+      g_autofree char *n_test = g_strdup_printf ("%" G_GSIZE_FORMAT, data->n_test);
+
+      g_print (_("Features: %s: %u dimensions, %s training and %s evaluation vectors, %u classes\n"),
+               source, data->dim, n_train, n_test, data->n_classes);
       g_print (_("Settings: --covariance %s --regularization %s --prior %s --transform %s\n\n"),
                tz_covariance_to_string (options.settings.covariance), regularization,
                tz_prior_to_string (options.settings.prior), transform);

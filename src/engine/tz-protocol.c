@@ -161,13 +161,15 @@ learn_class (TzGaussianModel     *model,
   return tz_gaussian_model_add_samples (model, (guint) index, rows, n_rows, data->dim, error);
 }
 
-static gboolean
-check_options (const TzFeatureSet       *data,
-               const TzProtocolOptions  *options,
-               GError                  **error)
+gboolean
+tz_protocol_options_validate (const TzProtocolOptions  *options,
+                              const TzFeatureSet       *data,
+                              GError                  **error)
 {
-  g_autofree gboolean *seen = g_new0 (gboolean, MAX (data->n_classes, 1));
-  GArray *lists[2] = { options->initial, options->order };
+  g_autofree gboolean *seen = NULL;
+  GArray *lists[2];
+
+  g_return_val_if_fail (options != NULL && data != NULL, FALSE);
 
   if (options->initial->len == 0)
     {
@@ -175,15 +177,26 @@ check_options (const TzFeatureSet       *data,
                            "The protocol needs at least one initial class");
       return FALSE;
     }
+  seen = g_new0 (gboolean, MAX (data->n_classes, 1));
+  lists[0] = options->initial;
+  lists[1] = options->order;
   for (guint l = 0; l < 2; l++)
     for (guint i = 0; i < lists[l]->len; i++)
       {
         guint c = g_array_index (lists[l], guint, i);
 
-        if (c >= data->n_classes || seen[c])
+        if (c >= data->n_classes)
           {
             g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
-                         "Class %u is out of range or listed twice in the protocol", c);
+                         "Class %u does not exist: the data has classes 0-%u",
+                         c, data->n_classes - 1);
+            return FALSE;
+          }
+        if (seen[c])
+          {
+            g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                         "Class %u (“%s”) is listed twice: a class is learned once",
+                         c, data->class_names[c]);
             return FALSE;
           }
         seen[c] = TRUE;
@@ -208,7 +221,7 @@ tz_protocol_run (const TzFeatureSet       *data,
   g_return_val_if_fail (data != NULL, NULL);
   g_return_val_if_fail (options != NULL, NULL);
 
-  if (!check_options (data, options, error))
+  if (!tz_protocol_options_validate (options, data, error))
     return NULL;
 
   result = g_new0 (TzProtocolResult, 1);

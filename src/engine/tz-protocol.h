@@ -64,10 +64,17 @@ gboolean          tz_protocol_parse_class_list (const char        *text,
 void              tz_protocol_options_complete (TzProtocolOptions *options,
                                                 const TzFeatureSet *data);
 
+/* Checks that @options names at least one initial class, only classes of
+ * @data, and none twice (within or across the two lists);
+ * TZ_ERROR_INVALID_ARGUMENT naming the class otherwise. */
+gboolean          tz_protocol_options_validate (const TzProtocolOptions *options,
+                                                const TzFeatureSet      *data,
+                                                GError                 **error);
+
 /* Runs the protocol: fits the initial classes, scores the evaluation set,
  * then for each class of the order merges its training samples and scores
  * again. @step_func (may be NULL) sees each step as it ends. Fails with
- * TZ_ERROR_INVALID_ARGUMENT when a class appears in both lists or twice,
+ * tz_protocol_options_validate()'s errors,
  * TZ_ERROR_EMPTY_CLASS when a class to learn has no training samples
  * (naming it), or with the classifier's errors; G_IO_ERROR_CANCELLED between
  * steps when @cancellable is cancelled. */
