@@ -10,6 +10,7 @@
 #include "tz-error.h"
 #include "tz-gaussian-classifier.h"
 #include "tz-gaussian-model.h"
+#include "tz-metrics.h"
 
 #define DIM 9
 
@@ -518,6 +519,55 @@ test_settings_parse (void)
   g_assert_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT);
 }
 
+static void
+test_novelty_flags_unseen_class (void)
+{
+  g_autoptr(TzGaussianModel) model = tz_gaussian_model_new (DIM, NULL);
+  g_autoptr(TzGaussianClassifier) classifier = NULL;
+  g_autoptr(TzScores) held_out = NULL;
+  g_autoptr(TzScores) unseen = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *a = make_data (600, DIM, 31, 0.0);
+  g_autofree float *b = make_data (600, DIM, 32, 4.0);
+  g_autofree float *c = make_data (200, DIM, 33, -6.0);
+  TzClassifierSettings settings = { TZ_COVARIANCE_POOLED, { TZ_REGULARIZATION_OAS, 0 }, TZ_PRIOR_UNIFORM };
+  double threshold;
+  guint passed = 0, flagged = 0;
+
+  /* Learn a and b from their first 400 samples; calibrate on the other
+   * 200 of each, as DESIGN 1.3 says, then show the never-learned c. */
+  tz_gaussian_model_add_class (model, "a", &error);
+  tz_gaussian_model_add_class (model, "b", &error);
+  tz_gaussian_model_add_samples (model, 0, a, 400, DIM, &error);
+  tz_gaussian_model_add_samples (model, 1, b, 400, DIM, &error);
+  classifier = tz_gaussian_classifier_new (model, &settings, &error);
+  g_assert_no_error (error);
+
+  memcpy (a + 200 * DIM, b + 400 * DIM, sizeof (float) * 200 * DIM);
+  held_out = tz_gaussian_classifier_score (classifier, a + 200 * DIM, 400, DIM,
+                                           TZ_SCORE_DISTANCES, &error);
+  unseen = tz_gaussian_classifier_score (classifier, c, 200, DIM, TZ_SCORE_DISTANCES, &error);
+  g_assert_no_error (error);
+
+  threshold = tz_novelty_threshold (held_out->min_distances, 400, 0.95);
+  for (guint i = 0; i < 400; i++)
+    passed += held_out->min_distances[i] <= threshold;
+  for (guint i = 0; i < 200; i++)
+    flagged += unseen->min_distances[i] > threshold;
+  /* 95% of 400 held-out images pass by construction (380, or 381 when the
+   * quantile falls on a sample); the far class is flagged almost always. */
+  g_assert_cmpuint (passed, >=, 380);
+  g_assert_cmpuint (passed, <=, 381);
+  g_assert_cmpuint (flagged, >=, 190);
+  /* The distance of each row agrees with its own class score: the nearest
+   * class is the predicted one when the priors are uniform. */
+  for (guint i = 0; i < 400; i++)
+    {
+      const double *d = held_out->distances + i * 2;
+      g_assert_cmpint (held_out->predicted[i], ==, d[0] <= d[1] ? 0 : 1);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -535,6 +585,7 @@ main (int   argc,
   g_test_add_func ("/gaussian/classifier/singular", test_singular_covariances);
   g_test_add_func ("/gaussian/classifier/bad-input", test_bad_scoring_input);
   g_test_add_func ("/gaussian/classifier/snapshot", test_classifier_is_a_snapshot);
+  g_test_add_func ("/gaussian/classifier/novelty", test_novelty_flags_unseen_class);
   g_test_add_func ("/gaussian/settings/parse", test_settings_parse);
 
   return g_test_run ();
