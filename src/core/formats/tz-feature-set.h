@@ -33,16 +33,29 @@ typedef struct
  * named "0", "1", ... up to the largest label. Errors name the file and
  * the reason: a missing array, 2-D features with different widths, a label
  * count that differs from the row count, a negative label or one beyond
- * the class names, NaN or infinity in the features (with row and column). */
+ * the class names, NaN or infinity in the features (with row and column).
+ * Codes: TZ_ERROR_CORRUPT (missing array, unreadable class names),
+ * TZ_ERROR_DIMENSION_MISMATCH (shapes), TZ_ERROR_UNKNOWN_CLASS (labels),
+ * TZ_ERROR_NOT_FINITE (features), TZ_ERROR_UNSUPPORTED (float labels,
+ * string features, a file that is neither format), plus those of the
+ * underlying readers. Without class names, a label of 2^20 or more is
+ * TZ_ERROR_TOO_LARGE. */
 TzFeatureSet *tz_feature_set_load          (const char    *path,
                                             GError       **error);
 /* Writes the same layout; the format follows the extension (.npz or
- * .safetensors), atomically. */
+ * .safetensors), atomically. Labels are written as int64. Fails with
+ * TZ_ERROR_INVALID_ARGUMENT for another extension, TZ_ERROR_UNKNOWN_CLASS
+ * for a label outside 0 .. n_classes - 1 (nothing is written). */
 gboolean      tz_feature_set_save          (const TzFeatureSet *self,
                                             const char         *path,
                                             GError            **error);
 /* Builds a feature set from IDX image and label files (e.g. Fashion-MNIST):
- * each image flattened and scaled to [0, 1]. @class_names may be NULL. */
+ * each image (u8, N x H x W) flattened and scaled to [0, 1] (pixel / 255).
+ * @class_names may be NULL (classes are then numbered). Errors are those
+ * of tz_idx_read(), plus TZ_ERROR_DIMENSION_MISMATCH naming both files when
+ * image and label counts differ or training and test images differ in
+ * size, TZ_ERROR_UNSUPPORTED for images that are not u8, and
+ * TZ_ERROR_UNKNOWN_CLASS for a label beyond @class_names. */
 TzFeatureSet *tz_feature_set_new_from_idx  (const char         *train_images,
                                             const char         *train_labels,
                                             const char         *test_images,

@@ -28,6 +28,13 @@ void      tz_format_swap_bytes          (guint8        *data,
                                          gsize          n_items,
                                          gsize          item_size);
 
+/* FALSE when JSON @text nests arrays and objects deeper than @max_depth.
+ * json-glib parses recursively, so a hostile header of a million "[" would
+ * overflow the stack; this scan is what stands in the way. */
+gboolean  tz_format_json_depth_ok       (const char    *text,
+                                         gsize          length,
+                                         guint          max_depth);
+
 /* IEEE half and bfloat16 bit patterns to float (exact). */
 float     tz_half_to_float              (guint16        bits);
 float     tz_bfloat16_to_float          (guint16        bits);

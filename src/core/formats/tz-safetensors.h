@@ -14,7 +14,10 @@ G_BEGIN_DECLS
  * the file and below 100 MiB, valid JSON, known dtypes (BOOL, U8, I8, U16,
  * I16, U32, I32, U64, I64, F16, BF16, F32, F64), offsets inside the data
  * area, not overlapping, and matching dtype size x shape. Any lie is
- * TZ_ERROR_CORRUPT naming the file and the tensor. */
+ * TZ_ERROR_CORRUPT naming the file and the tensor; a dtype we do not know
+ * (or more than TZ_ARRAY_MAX_DIMS dimensions) is TZ_ERROR_UNSUPPORTED, a
+ * header over 100 MiB TZ_ERROR_TOO_LARGE, and an unreadable file
+ * G_FILE_ERROR. Gaps between tensors are allowed. */
 typedef struct _TzSafetensors TzSafetensors;
 
 TzSafetensors *tz_safetensors_open          (const char     *path,
@@ -25,7 +28,9 @@ void           tz_safetensors_free          (TzSafetensors  *self);
 const char *const *tz_safetensors_get_names (TzSafetensors  *self);
 gboolean       tz_safetensors_has           (TzSafetensors  *self,
                                              const char     *name);
-/* A view of the mapped data (no copy); G_IO_ERROR_NOT_FOUND if absent. */
+/* A view of the mapped data (no copy, unless the tensor sits at an offset
+ * misaligned for its dtype); it keeps the mapping alive after
+ * tz_safetensors_free(). G_IO_ERROR_NOT_FOUND if absent. */
 TzArray       *tz_safetensors_get           (TzSafetensors  *self,
                                              const char     *name,
                                              GError        **error);
@@ -35,7 +40,12 @@ const char    *tz_safetensors_get_metadata  (TzSafetensors  *self,
 
 /* Writes atomically (temporary file, fsync, rename). @metadata maps
  * string -> string and may be NULL. %TZ_DTYPE_UNICODE arrays are refused
- * (safetensors has no strings: put them in metadata). */
+ * with TZ_ERROR_UNSUPPORTED (safetensors has no strings: put them in
+ * metadata); a repeated, non-UTF-8 or "__metadata__" name is
+ * TZ_ERROR_INVALID_ARGUMENT. As the reference writer does, the header is
+ * compact JSON padded with spaces to a multiple of 8 bytes and the data is
+ * laid out largest element size first, then by name, so that every tensor
+ * is aligned for its dtype. */
 gboolean       tz_safetensors_write         (const char        *path,
                                              const char *const *names,
                                              TzArray *const    *arrays,
