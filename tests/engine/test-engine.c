@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The engine's extraction jobs: a decode pool feeding one worker, the
+ * cache, skipped files, progress on the main context, cancellation. */
+#define G_LOG_DOMAIN "tsuzuki-test"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+
+#include "tz-engine.h"
+#include "tz-error.h"
+
+/* An extractor that counts what reaches it, by content, so the test sees
+ * independently of the engine's own counters how often each image went
+ * through the "network". Features: the mean of each channel and the first
+ * pixel, enough to tell the test images apart. */
+#define TEST_TYPE_COUNTING_EXTRACTOR (test_counting_extractor_get_type ())
+G_DECLARE_FINAL_TYPE (TestCountingExtractor, test_counting_extractor, TEST, COUNTING_EXTRACTOR, GObject)
+
+struct _TestCountingExtractor
+{
+  GObject     parent_instance;
+  GMutex      mutex;
+  GHashTable *seen;        /* first-pixel-and-size string -> count */
+  guint       n_images;
+  guint       n_prepared;
+  guint       batch_size;
+  guint       delay_ms;    /* per batch, to make cancellation observable */
+  GThread    *thread;      /* the thread that called extract */
+};
+
+static void test_counting_extractor_iface_init (TzExtractorInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestCountingExtractor, test_counting_extractor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TZ_TYPE_EXTRACTOR,
+                                                      test_counting_extractor_iface_init))
+
+static guint
+counting_get_dim (TzExtractor *self)
+{
+  return 4;
+}
+
+static const char *
+counting_get_recipe (TzExtractor *self)
+{
+  return "counting test extractor";
+}
+
+static guint
+counting_get_batch_size (TzExtractor *self)
+{
+  return TEST_COUNTING_EXTRACTOR (self)->batch_size;
+}
+
+static gboolean
+counting_prepare (TzExtractor   *extractor,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  TEST_COUNTING_EXTRACTOR (extractor)->n_prepared++;
+  return TRUE;
+}
+
+static gboolean
+counting_extract (TzExtractor          *extractor,
+                  const TzImage *const *images,
+                  guint                 n_images,
+                  float                *features,
+                  GCancellable         *cancellable,
+                  GError              **error)
+{
+  TestCountingExtractor *self = TEST_COUNTING_EXTRACTOR (extractor);
+
+  if (self->delay_ms > 0)
+    g_usleep (self->delay_ms * 1000);
+  g_mutex_lock (&self->mutex);
+  self->thread = g_thread_self ();
+  for (guint i = 0; i < n_images; i++)
+    {
+      const TzImage *image = images[i];
+      double sum[3] = { 0, 0, 0 };
+      g_autofree char *id = g_strdup_printf ("%ux%u:%u,%u,%u", image->width, image->height,
+                                             image->pixels[0], image->pixels[1], image->pixels[2]);
+
+      for (guint y = 0; y < image->height; y++)
+        for (guint x = 0; x < image->width; x++)
+          for (guint c = 0; c < 3; c++)
+            sum[c] += image->pixels[y * image->rowstride + x * image->n_channels
+                                    + (image->n_channels == 1 ? 0 : c)];
+      for (guint c = 0; c < 3; c++)
+        features[i * 4 + c] = (float) (sum[c] / (image->width * image->height));
+      features[i * 4 + 3] = image->pixels[0];
+      g_hash_table_insert (self->seen, g_strdup (id),
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->seen, id)) + 1));
+      self->n_images++;
+    }
+  g_mutex_unlock (&self->mutex);
+  return TRUE;
+}
+
+static void
+test_counting_extractor_iface_init (TzExtractorInterface *iface)
+{
+  iface->get_dim = counting_get_dim;
+  iface->get_recipe = counting_get_recipe;
+  iface->get_batch_size = counting_get_batch_size;
+  iface->prepare = counting_prepare;
+  iface->extract = counting_extract;
+}
+
+static void
+test_counting_extractor_finalize (GObject *object)
+{
+  TestCountingExtractor *self = TEST_COUNTING_EXTRACTOR (object);
+
+  g_hash_table_unref (self->seen);
+  g_mutex_clear (&self->mutex);
+  G_OBJECT_CLASS (test_counting_extractor_parent_class)->finalize (object);
+}
+
+static void
+test_counting_extractor_class_init (TestCountingExtractorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_counting_extractor_finalize;
+}
+
+static void
+test_counting_extractor_init (TestCountingExtractor *self)
+{
+  g_mutex_init (&self->mutex);
+  self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->batch_size = 4;
+}
+
+/* Test data ---------------------------------------------------------------- */
+
+typedef struct
+{
+  char      *dir;
+  GPtrArray *paths;      /* what the job is asked for */
+  guint      n_distinct; /* distinct decodable images among them */
+  guint      n_repeats;  /* byte-identical copies of earlier files */
+  guint      n_bad;      /* files that must be skipped */
+} Fixture;
+
+/* Image i: 12 x 10, a colour depending on i, so every i differs. */
+static void
+write_png (const char *path,
+           guint       i)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 12, 10);
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, ((i * 37) % 256) << 24 | ((i * 11) % 256) << 16 | ((255 - i) % 256) << 8);
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  guint n = GPOINTER_TO_UINT (data);
+
+  fixture->dir = g_dir_make_tmp ("tsuzuki-engine-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->paths = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n; i++)
+    {
+      char *path = g_strdup_printf ("%s/image-%03u.png", fixture->dir, i);
+
+      write_png (path, i);
+      g_ptr_array_add (fixture->paths, path);
+    }
+  fixture->n_distinct = n;
+
+  /* Copies under other names: the same content. */
+  for (guint i = 0; i < 3 && i < n; i++)
+    {
+      g_autofree char *contents = NULL;
+      gsize length;
+      char *copy = g_strdup_printf ("%s/copy-%u.png", fixture->dir, i);
+
+      g_file_get_contents (g_ptr_array_index (fixture->paths, i), &contents, &length, &error);
+      g_file_set_contents (copy, contents, (gssize) length, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (fixture->paths, copy);
+      fixture->n_repeats++;
+    }
+
+  {
+    char *truncated = g_strdup_printf ("%s/truncated.png", fixture->dir);
+    char *text = g_strdup_printf ("%s/notes.png", fixture->dir);
+    char *missing = g_strdup_printf ("%s/missing.png", fixture->dir);
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_file_get_contents (g_ptr_array_index (fixture->paths, 0), &contents, &length, &error);
+    g_file_set_contents (truncated, contents, (gssize) (length / 2), &error);
+    g_file_set_contents (text, "these are not pixels\n", -1, &error);
+    g_assert_no_error (error);
+    g_ptr_array_add (fixture->paths, truncated);
+    g_ptr_array_add (fixture->paths, text);
+    g_ptr_array_add (fixture->paths, missing);
+    fixture->n_bad = 3;
+  }
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GDir) dir = g_dir_open (fixture->dir, 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fixture->dir, name, NULL);
+      g_remove (path);
+    }
+  g_rmdir (fixture->dir);
+  g_free (fixture->dir);
+  g_ptr_array_unref (fixture->paths);
+}
+
+/* Runs the main loop until the job ends. */
+typedef struct
+{
+  GAsyncResult *result;
+  GArray       *n_done_seen;
+  gboolean      saw_busy;
+  GThread      *notify_thread;
+  GCancellable *cancel_after_first;
+} Waiter;
+
+static void
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->result = g_object_ref (result);
+}
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+on_progress (TzEngine   *engine,
+             GParamSpec *pspec,
+             Waiter     *waiter)
+{
+  guint n_done = tz_engine_get_n_done (engine);
+
+  waiter->notify_thread = g_thread_self ();
+  waiter->saw_busy |= tz_engine_get_busy (engine);
+  g_array_append_val (waiter->n_done_seen, n_done);
+  if (waiter->cancel_after_first != NULL && n_done > 0)
+    g_cancellable_cancel (waiter->cancel_after_first);
+}
+
+static TzExtraction *
+run_files (TzEngine      *engine,
+           GPtrArray     *paths,
+           GCancellable  *cancellable,
+           Waiter        *waiter,
+           GError       **error)
+{
+  gulong handler = g_signal_connect (engine, "notify::n-done", G_CALLBACK (on_progress), waiter);
+  TzExtraction *extraction;
+
+  waiter->n_done_seen = g_array_new (FALSE, FALSE, sizeof (guint));
+  tz_engine_extract_files_async (engine, (const char *const *) paths->pdata, paths->len,
+                                 cancellable, on_done, waiter);
+  while (waiter->result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  /* Let the last progress notification arrive. */
+  while (tz_engine_get_busy (engine) || g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+  g_signal_handler_disconnect (engine, handler);
+  extraction = tz_engine_extract_files_finish (engine, waiter->result, error);
+  g_clear_object (&waiter->result);
+  return extraction;
+}
+
+static void
+test_extract_files (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(TestCountingExtractor) extractor = g_object_new (TEST_TYPE_COUNTING_EXTRACTOR, NULL);
+  g_autoptr(TzEngine) engine = tz_engine_new (TZ_EXTRACTOR (extractor), NULL, 3);
+  g_autoptr(TzExtraction) first = NULL;
+  g_autoptr(TzExtraction) second = NULL;
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { 0 };
+  guint n = fixture->paths->len;
+
+  first = run_files (engine, fixture->paths, NULL, &waiter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (first->n_inputs, ==, n);
+  g_assert_cmpuint (first->dim, ==, 4);
+
+  /* Every distinct image went through the extractor exactly once, in the
+   * worker thread, never in this one. */
+  g_assert_cmpuint (extractor->n_images, ==, fixture->n_distinct);
+  g_assert_cmpuint (g_hash_table_size (extractor->seen), ==, fixture->n_distinct);
+  {
+    GHashTableIter iter;
+    gpointer count;
+
+    g_hash_table_iter_init (&iter, extractor->seen);
+    while (g_hash_table_iter_next (&iter, NULL, &count))
+      g_assert_cmpuint (GPOINTER_TO_UINT (count), ==, 1);
+  }
+  g_assert_true (extractor->thread != g_thread_self ());
+  g_assert_cmpuint (extractor->n_prepared, ==, 1);
+  g_assert_cmpuint (first->n_extracted, ==, fixture->n_distinct);
+  /* The copies come after their originals were stored: not even decoded. */
+  g_assert_cmpuint (first->n_decoded, ==, fixture->n_distinct);
+  g_assert_cmpuint (first->n_cache_hits, ==, fixture->n_repeats);
+
+  /* Features are where they belong: image i is filled with its colour. */
+  for (guint i = 0; i < fixture->n_distinct; i++)
+    {
+      const float *row = first->features + i * 4;
+
+      g_assert_true (first->ok[i]);
+      g_assert_cmpfloat (row[0], ==, (float) ((i * 37) % 256));
+      g_assert_cmpfloat (row[1], ==, (float) ((i * 11) % 256));
+      g_assert_cmpfloat (row[2], ==, (float) ((255 - i) % 256));
+    }
+  for (guint k = 0; k < fixture->n_repeats; k++)
+    {
+      guint i = fixture->n_distinct + k;
+
+      g_assert_true (first->ok[i]);
+      g_assert_cmpmem (first->features + i * 4, 16, first->features + k * 4, 16);
+    }
+
+  /* Bad files are skipped, each with its name and reason; the rest went on. */
+  g_assert_cmpuint (first->skipped->len, ==, fixture->n_bad);
+  for (guint k = 0; k < fixture->n_bad; k++)
+    g_assert_false (first->ok[n - fixture->n_bad + k]);
+  g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 0), "truncated.png"));
+  g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 1), "notes.png"));
+  g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 2), "missing.png"));
+
+  /* Progress reached the main context, rose monotonically to the end. */
+  g_assert_true (waiter.saw_busy);
+  g_assert_true (waiter.notify_thread == g_thread_self ());
+  g_assert_cmpuint (waiter.n_done_seen->len, >, 0);
+  for (guint k = 1; k < waiter.n_done_seen->len; k++)
+    g_assert_cmpuint (g_array_index (waiter.n_done_seen, guint, k), >=,
+                      g_array_index (waiter.n_done_seen, guint, k - 1));
+  g_assert_cmpuint (tz_engine_get_n_done (engine), ==, n);
+  g_assert_false (tz_engine_get_busy (engine));
+  {
+    g_autofree char *expected = g_strdup_printf ("%u of %u images", n, n);
+
+    g_assert_cmpstr (tz_engine_get_message (engine), ==, expected);
+  }
+  g_array_unref (waiter.n_done_seen);
+
+  /* A second run decodes and extracts nothing: the cache has it all. */
+  memset (&waiter, 0, sizeof waiter);
+  second = run_files (engine, fixture->paths, NULL, &waiter, &error);
+  g_assert_no_error (error);
+  g_array_unref (waiter.n_done_seen);
+  g_assert_cmpuint (extractor->n_images, ==, fixture->n_distinct);
+  g_assert_cmpuint (second->n_extracted, ==, 0);
+  g_assert_cmpuint (second->n_decoded, ==, 0);
+  g_assert_cmpuint (second->n_cache_hits, ==, n - fixture->n_bad);
+  g_assert_cmpmem (first->features, n * 16, second->features, n * 16);
+}
+
+static void
+test_cancel (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(TestCountingExtractor) extractor = g_object_new (TEST_TYPE_COUNTING_EXTRACTOR, NULL);
+  g_autoptr(TzEngine) engine = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TzExtraction) extraction = NULL;
+  g_autoptr(TzExtraction) after = NULL;
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { 0 };
+  guint extracted_before_cancel;
+
+  extractor->delay_ms = 40;
+  engine = tz_engine_new (TZ_EXTRACTOR (extractor), NULL, 2);
+
+  waiter.cancel_after_first = cancellable;
+  extraction = run_files (engine, fixture->paths, cancellable, &waiter, &error);
+  g_array_unref (waiter.n_done_seen);
+  g_assert_null (extraction);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* It stopped within a batch or two of the cancellation, not at the end. */
+  extracted_before_cancel = extractor->n_images;
+  g_assert_cmpuint (extracted_before_cancel, <, fixture->n_distinct);
+  g_assert_cmpuint (tz_feature_cache_get_n_entries (tz_engine_get_cache (engine)), ==,
+                    extracted_before_cancel);
+
+  /* The next job works and reuses what was done. */
+  extractor->delay_ms = 0;
+  memset (&waiter, 0, sizeof waiter);
+  after = run_files (engine, fixture->paths, NULL, &waiter, &error);
+  g_array_unref (waiter.n_done_seen);
+  g_assert_no_error (error);
+  g_assert_cmpuint (extractor->n_images, ==, fixture->n_distinct);
+  g_assert_cmpuint (after->n_extracted, ==, fixture->n_distinct - extracted_before_cancel);
+}
+
+static void
+test_extract_images (void)
+{
+  g_autoptr(TzExtractor) extractor = tz_pixel_extractor_new (2, TRUE);
+  g_autoptr(TzEngine) engine = tz_engine_new (extractor, NULL, 1);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) tz_image_free);
+  g_autoptr(TzExtraction) extraction = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+  /* 4 x 4 grey with 2 x 2 blocks 0, 40, 80, 120: area averaging to 2 x 2
+   * gives the block values exactly. */
+  guint8 pixels[16];
+
+  for (guint y = 0; y < 4; y++)
+    for (guint x = 0; x < 4; x++)
+      pixels[y * 4 + x] = (guint8) (40 * ((y / 2) * 2 + x / 2));
+  g_ptr_array_add (images, tz_image_new_from_data (4, 4, 1, 4, pixels, &error));
+  g_ptr_array_add (images, tz_image_new_from_data (4, 4, 1, 4, pixels, &error));
+  g_assert_no_error (error);
+
+  tz_engine_extract_images_async (engine, images, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  extraction = tz_engine_extract_images_finish (engine, result, &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  g_assert_cmpuint (extraction->dim, ==, 4);
+  for (guint k = 0; k < 4; k++)
+    g_assert_cmpfloat_with_epsilon (extraction->features[k], 40.0 * k / 255.0, 1e-6);
+  g_assert_cmpmem (extraction->features, 16, extraction->features + 4, 16);
+  g_assert_cmpuint (extraction->n_extracted, ==, 1);
+  g_assert_cmpuint (extraction->n_cache_hits, ==, 1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/engine/extract-files", Fixture, GUINT_TO_POINTER (23),
+              fixture_set_up, test_extract_files, fixture_tear_down);
+  g_test_add ("/engine/cancel", Fixture, GUINT_TO_POINTER (40),
+              fixture_set_up, test_cancel, fixture_tear_down);
+  g_test_add_func ("/engine/extract-images", test_extract_images);
+
+  return g_test_run ();
+}
