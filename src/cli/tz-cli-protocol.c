@@ -3,14 +3,18 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "tz-accuracy-chart.h"
 #include "tz-cli-protocol.h"
+#include "tz-confusion-chart.h"
 #include "tz-error.h"
 #include "tz-feature-set.h"
 #include "tz-protocol.h"
@@ -29,6 +33,7 @@ typedef struct
   char *prior;
   char *transform;
   char *json;
+  char *plots;
   gboolean quiet;
 } ProtocolArgs;
 
@@ -42,6 +47,7 @@ protocol_args_clear (ProtocolArgs *args)
   g_free (args->prior);
   g_free (args->transform);
   g_free (args->json);
+  g_free (args->plots);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProtocolArgs, protocol_args_clear)
@@ -64,6 +70,9 @@ protocol_option_group (ProtocolArgs *args)
       N_("none, l2 or power:P"), N_("SPEC") },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &args->json,
       N_("Also write the results as JSON to FILE"), N_("FILE") },
+    { "plots", 0, 0, G_OPTION_ARG_FILENAME, &args->plots,
+      N_("Also draw the accuracy curve and the confusion matrix as PNG, SVG and PDF in DIR"),
+      N_("DIR") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet,
       N_("Print only the summary line"), NULL },
     G_OPTION_ENTRY_NULL
@@ -358,6 +367,67 @@ write_json (const char               *path,
   return TRUE;
 }
 
+/* Writes accuracy.{png,svg,pdf} and confusion.{png,svg,pdf} into @dir
+ * (created when missing), drawn by src/plot as the application draws them. */
+static gboolean
+write_plots (const char              *dir,
+             const TzFeatureSet      *data,
+             const TzProtocolResult  *result,
+             GError                 **error)
+{
+  static const char *const extensions[] = { "png", "svg", "pdf" };
+  const TzProtocolStep *last = g_ptr_array_index (result->steps, result->steps->len - 1);
+  const TzEvaluation *final = last->evaluation;
+  g_autoptr(TzAccuracyChart) accuracy = tz_accuracy_chart_new ();
+  g_autoptr(TzConfusionChart) confusion = NULL;
+  g_autoptr(GPtrArray) columns = g_ptr_array_new ();
+  TzPlotStyle style;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot create the folder %s: %s"), dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  tz_accuracy_chart_set_title (accuracy, _("Accuracy after each step"));
+  tz_accuracy_chart_set_series_label (accuracy, TZ_ACCURACY_SERIES_ALL, _("All images"));
+  tz_accuracy_chart_set_series_label (accuracy, TZ_ACCURACY_SERIES_LEARNED, _("Learned classes"));
+  for (guint s = 0; s < result->steps->len; s++)
+    {
+      const TzProtocolStep *step = g_ptr_array_index (result->steps, s);
+      g_autofree char *label = describe_added (data, step);
+
+      tz_accuracy_chart_add_step (accuracy, label, step->evaluation->accuracy,
+                                  step->evaluation->accuracy_learned);
+    }
+
+  for (guint j = 0; j < final->n_learned; j++)
+    g_ptr_array_add (columns, data->class_names[final->learned[j]]);
+  g_ptr_array_add (columns, NULL);
+  confusion = tz_confusion_chart_new (final->n_classes, (const char *const *) data->class_names,
+                                      final->n_learned, (const char *const *) columns->pdata,
+                                      final->confusion);
+  tz_confusion_chart_set_title (confusion, _("Confusion after the last step"));
+  tz_confusion_chart_set_axis_titles (confusion, _("True class"), _("Predicted class"));
+
+  tz_plot_style_init (&style, FALSE);
+  for (guint k = 0; k < G_N_ELEMENTS (extensions); k++)
+    {
+      g_autofree char *name_a = g_strconcat ("accuracy.", extensions[k], NULL);
+      g_autofree char *name_c = g_strconcat ("confusion.", extensions[k], NULL);
+      g_autofree char *path_a = g_build_filename (dir, name_a, NULL);
+      g_autofree char *path_c = g_build_filename (dir, name_c, NULL);
+
+      if (!tz_accuracy_chart_save (accuracy, path_a, 720, 420, 1.0, &style, error) ||
+          !tz_confusion_chart_save (confusion, path_c, 720, 640, 1.0, &style, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Runs the protocol on @data and reports it; returns the exit status. */
 static int
 run_and_report (const TzFeatureSet *data,
@@ -407,8 +477,9 @@ run_and_report (const TzFeatureSet *data,
   g_print (_("\nFinal accuracy %.4f, average incremental accuracy %.4f over %u steps\n"),
            last->evaluation->accuracy, result->average_incremental_accuracy, result->steps->len);
 
-  if (args->json != NULL &&
-      !write_json (args->json, source, data, &options, result, &error))
+  if ((args->json != NULL &&
+       !write_json (args->json, source, data, &options, result, &error)) ||
+      (args->plots != NULL && !write_plots (args->plots, data, result, &error)))
     {
       g_printerr ("tsuzuki-cli: %s\n", error->message);
       options_clear (&options);

@@ -107,7 +107,7 @@ tz_gaussian_model_new (guint              dim,
   if (transform != NULL)
     self->transform = *transform;
   else
-    tz_transform_init_default (&self->transform);
+    tz_transform_init_none (&self->transform);
   self->classes = g_ptr_array_new_with_free_func (class_stats_free);
   return self;
 }

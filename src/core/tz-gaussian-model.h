@@ -29,7 +29,7 @@ G_BEGIN_DECLS
  */
 typedef struct _TzGaussianModel TzGaussianModel;
 
-/* @transform may be NULL (no transform). */
+/* @transform may be NULL: no transform. */
 TzGaussianModel   *tz_gaussian_model_new              (guint                  dim,
                                                        const TzTransform     *transform);
 TzGaussianModel   *tz_gaussian_model_copy             (const TzGaussianModel *self);

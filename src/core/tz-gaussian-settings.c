@@ -14,9 +14,9 @@ tz_classifier_settings_init_default (TzClassifierSettings *settings)
 {
   g_return_if_fail (settings != NULL);
 
-  settings->covariance = TZ_COVARIANCE_POOLED;
-  settings->regularization.kind = TZ_REGULARIZATION_OAS;
-  settings->regularization.amount = 0.0;
+  settings->covariance = TZ_COVARIANCE_CLASS_AVERAGED;
+  settings->regularization.kind = TZ_REGULARIZATION_SHRINK;
+  settings->regularization.amount = 0.1;
   settings->prior = TZ_PRIOR_UNIFORM;
 }
 
@@ -33,6 +33,15 @@ tz_classifier_settings_init_post (TzClassifierSettings *settings)
 
 void
 tz_transform_init_default (TzTransform *transform)
+{
+  g_return_if_fail (transform != NULL);
+
+  transform->kind = TZ_TRANSFORM_POWER;
+  transform->power = 0.5;
+}
+
+void
+tz_transform_init_none (TzTransform *transform)
 {
   g_return_if_fail (transform != NULL);
 
@@ -179,10 +188,11 @@ tz_transform_parse (const char   *text,
                     TzTransform  *out,
                     GError      **error)
 {
-  TzTransform result = { TZ_TRANSFORM_NONE, 1.0 };
+  TzTransform result;
 
   g_return_val_if_fail (out != NULL, FALSE);
 
+  tz_transform_init_none (&result);
   if (g_strcmp0 (text, "none") == 0)
     result.kind = TZ_TRANSFORM_NONE;
   else if (g_strcmp0 (text, "l2") == 0)

@@ -61,11 +61,16 @@ typedef struct
   TzPrior          prior;
 } TzClassifierSettings;
 
-/* Tsuzuki's defaults, chosen by tests/bench/bench-settings (see README). */
+/* Tsuzuki's defaults, chosen by tests/bench/bench-settings over full,
+ * few-shot and imbalanced training data (see README): class-averaged,
+ * shrink:0.1, uniform priors; with the transform power:0.5. */
 void        tz_classifier_settings_init_default (TzClassifierSettings *settings);
-/* The blog post's settings: class-averaged, ridge:1e-6, count priors. */
-void        tz_classifier_settings_init_post    (TzClassifierSettings *settings);
 void        tz_transform_init_default           (TzTransform          *transform);
+/* The blog post's settings: class-averaged, ridge:1e-6, count priors, and
+ * no transform. */
+void        tz_classifier_settings_init_post    (TzClassifierSettings *settings);
+/* The identity: no transform. */
+void        tz_transform_init_none              (TzTransform          *transform);
 
 /* Parsers for the spellings the CLI and saved files use:
  * "class-averaged" | "pooled" | "per-class";

@@ -126,7 +126,7 @@ main (int   argc,
     }
 
   tz_classifier_settings_init_post (&post);
-  tz_transform_init_default (&post_transform);
+  tz_transform_init_none (&post_transform);
   tz_classifier_settings_init_default (&defaults);
   tz_transform_init_default (&default_transform);
 

@@ -144,6 +144,55 @@ test_bad_arguments (void)
     }
 }
 
+static void
+test_plots (void)
+{
+  g_autofree char *features = g_test_build_filename (G_TEST_DIST, "fixtures", "protocol",
+                                                     "features.npz", NULL);
+  g_autofree char *dir = g_build_filename (tmpdir, "plots", NULL);
+  const char *args[] = { "protocol", "--features", features, "--initial", "0-2",
+                         "--plots", dir, "--quiet", NULL };
+  static const struct { const char *name; const char *magic; } files[] = {
+    { "accuracy.png", "\x89PNG\r\n\x1a\n" },
+    { "confusion.png", "\x89PNG\r\n\x1a\n" },
+    { "accuracy.pdf", "%PDF-" },
+    { "confusion.pdf", "%PDF-" },
+    { "accuracy.svg", "<?xml" },
+    { "confusion.svg", "<?xml" },
+  };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i].name, NULL);
+      g_autofree char *contents = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize length;
+
+      g_file_get_contents (path, &contents, &length, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (length, >, 500);
+      g_assert_true (memcmp (contents, files[i].magic, strlen (files[i].magic)) == 0);
+      if (g_str_has_suffix (files[i].name, ".svg"))
+        {
+          /* Well-formed, and it names the classes (in its description). */
+          g_autoptr(GMarkupParseContext) parser = NULL;
+          GMarkupParser nothing = { 0 };
+
+          parser = g_markup_parse_context_new (&nothing, 0, NULL, NULL);
+          g_assert_true (g_markup_parse_context_parse (parser, contents, (gssize) length, &error));
+          g_assert_true (g_markup_parse_context_end_parse (parser, &error));
+          g_assert_no_error (error);
+          if (g_str_has_prefix (files[i].name, "confusion"))
+            g_assert_nonnull (strstr (contents, "eggplant"));
+        }
+      g_remove (path);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -153,6 +202,7 @@ main (int   argc,
     { "post", "features.safetensors" },
     { "pooled-oas-uniform", "features.npz" },
     { "pooled-oas-uniform", "features.safetensors" },
+    { "defaults", "features.npz" },
   };
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -175,6 +225,7 @@ main (int   argc,
       g_test_add_data_func (name, &cases[i], test_protocol_case);
     }
   g_test_add_func ("/cli/protocol/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/cli/protocol/plots", test_plots);
 
   status = g_test_run ();
 
