@@ -65,6 +65,24 @@ parse_number (const char *text,
   return TRUE;
 }
 
+/* The shortest text that reads back as @value exactly ("0.1", not
+ * "0.10000000000000001"), in the C locale. */
+static void
+format_shortest (double  value,
+                 char   *buffer,
+                 gsize   size)
+{
+  for (int precision = 1; precision <= 17; precision++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", precision);
+      g_ascii_formatd (buffer, size, format, value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        return;
+    }
+}
+
 gboolean
 tz_covariance_parse (const char    *text,
                      TzCovariance  *out,
@@ -150,7 +168,7 @@ tz_regularization_to_string (const TzRegularization *regularization)
 
   if (regularization->kind == TZ_REGULARIZATION_OAS)
     return g_strdup ("oas");
-  g_ascii_formatd (number, sizeof number, "%.17g", regularization->amount);
+  format_shortest (regularization->amount, number, sizeof number);
   return g_strdup_printf ("%s:%s",
                           regularization->kind == TZ_REGULARIZATION_RIDGE ? "ridge" : "shrink",
                           number);
@@ -227,7 +245,7 @@ tz_transform_to_string (const TzTransform *transform)
     case TZ_TRANSFORM_L2:
       return g_strdup ("l2");
     case TZ_TRANSFORM_POWER:
-      g_ascii_formatd (number, sizeof number, "%.17g", transform->power);
+      format_shortest (transform->power, number, sizeof number);
       return g_strdup_printf ("power:%s", number);
     default:
       g_return_val_if_reached (NULL);

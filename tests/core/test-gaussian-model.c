@@ -494,7 +494,15 @@ test_settings_parse (void)
   g_assert_cmpint (reg.kind, ==, TZ_REGULARIZATION_RIDGE);
   g_assert_cmpfloat (reg.amount, ==, 1e-6);
   text = tz_regularization_to_string (&reg);
-  g_assert_cmpstr (text, ==, "ridge:9.9999999999999995e-07");
+  g_assert_cmpstr (text, ==, "ridge:1e-06");
+  g_clear_pointer (&text, g_free);
+  reg.amount = 0.1;
+  text = tz_regularization_to_string (&reg);
+  g_assert_cmpstr (text, ==, "ridge:0.1");
+  g_clear_pointer (&text, g_free);
+  reg.amount = 1.0 / 3.0;
+  text = tz_regularization_to_string (&reg);
+  g_assert_cmpstr (text, ==, "ridge:0.3333333333333333");
   g_assert_true (tz_regularization_parse ("shrink:0.25", &reg, &error));
   g_assert_cmpint (reg.kind, ==, TZ_REGULARIZATION_SHRINK);
   g_assert_true (tz_regularization_parse ("oas", &reg, &error));
