@@ -7,7 +7,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "tz-engine.h"
+#include "tz-engine-private.h"
 #include "tz-error.h"
 
 /* Decoded batches allowed ahead of the one being extracted: enough to keep
@@ -29,71 +29,7 @@ typedef enum
 
 static GParamSpec *properties[N_PROPS];
 
-struct _TzEngine
-{
-  GObject          parent_instance;
-
-  /* Owned references. */
-  TzExtractor     *extractor;
-  TzFeatureCache  *cache;
-  GMainContext    *context;
-  GThread         *worker;
-  GAsyncQueue     *jobs;
-  GThreadPool     *decoders;
-
-  /* Worker only. */
-  gboolean         prepared;
-
-  /* Progress, written by the worker and read anywhere under the mutex. */
-  GMutex           mutex;
-  gboolean         busy;
-  guint            n_done;
-  guint            n_total;
-  double           images_per_second;
-  char            *message;
-  gboolean         notify_pending;
-  gint64           last_publish;
-};
-
 G_DEFINE_FINAL_TYPE (TzEngine, tz_engine, G_TYPE_OBJECT)
-
-typedef struct _Job Job;
-typedef void (*JobFunc) (TzEngine *self, Job *job);
-
-typedef enum
-{
-  SLOT_PENDING,
-  SLOT_READY,
-} SlotState;
-
-typedef struct
-{
-  SlotState  state;
-  gboolean   hit;
-  gboolean   decoded;     /* @image is owned and still held */
-  gboolean   was_decoded;
-  guint8     key[TZ_FEATURE_CACHE_KEY_SIZE];
-  TzImage   *image;       /* owned when decoded here, borrowed otherwise */
-  char      *skip_reason;
-} Slot;
-
-struct _Job
-{
-  JobFunc       run;
-  GTask        *task;     /* NULL for the quit job */
-
-  /* Extraction inputs: paths, or borrowed images. */
-  char        **paths;
-  GPtrArray    *images;
-  guint         n_inputs;
-
-  /* Shared with the decode pool. */
-  GMutex        mutex;
-  GCond         cond;
-  Slot         *slots;
-  gboolean      stopping;
-  TzExtraction *result;
-};
 
 void
 tz_extraction_free (TzExtraction *self)
@@ -106,8 +42,8 @@ tz_extraction_free (TzExtraction *self)
   g_free (self);
 }
 
-static void
-job_free (Job *job)
+void
+tz_engine_job_free (Job *job)
 {
   if (job->slots != NULL)
     for (guint i = 0; i < job->n_inputs; i++)
@@ -120,15 +56,17 @@ job_free (Job *job)
   g_strfreev (job->paths);
   g_clear_pointer (&job->images, g_ptr_array_unref);
   g_clear_pointer (&job->result, tz_extraction_free);
+  if (job->data_free != NULL)
+    g_clear_pointer (&job->data, job->data_free);
   g_clear_object (&job->task);
   g_mutex_clear (&job->mutex);
   g_cond_clear (&job->cond);
   g_free (job);
 }
 
-static Job *
-job_new (JobFunc run,
-         GTask  *task)
+Job *
+tz_engine_job_new (JobFunc run,
+                   GTask  *task)
 {
   Job *job = g_new0 (Job, 1);
 
@@ -160,8 +98,8 @@ notify_progress (gpointer data)
 /* Records progress from the worker; schedules one low-priority idle in the
  * engine's context to notify, unless one is pending or the last was under
  * NOTIFY_INTERVAL_US ago (@force bypasses the interval). */
-static void
-publish_progress (TzEngine   *self,
+void
+tz_engine_publish_progress (TzEngine   *self,
                   gboolean    busy,
                   guint       n_done,
                   guint       n_total,
@@ -200,6 +138,23 @@ publish_progress (TzEngine   *self,
       g_source_attach (source, self->context);
       g_source_unref (source);
     }
+}
+
+/* Marks the end of a job in the progress properties, keeping its counts. */
+void
+tz_engine_end_job (TzEngine *self)
+{
+  g_autofree char *message = NULL;
+  guint n_done, n_total;
+  double rate;
+
+  g_mutex_lock (&self->mutex);
+  n_done = self->n_done;
+  n_total = self->n_total;
+  rate = self->images_per_second;
+  message = g_strdup (self->message);
+  g_mutex_unlock (&self->mutex);
+  tz_engine_publish_progress (self, FALSE, n_done, n_total, rate, message, TRUE);
 }
 
 /* Decoding ---------------------------------------------------------------- */
@@ -433,14 +388,19 @@ key_equal (gconstpointer a,
   return memcmp (a, b, TZ_FEATURE_CACHE_KEY_SIZE) == 0;
 }
 
-static void
-run_extraction (TzEngine *self,
-                Job      *job)
+/* Extracts the job's inputs (paths or images) in the worker: the shared
+ * first half of every job that takes images. Publishes progress but not
+ * the end of the job; returns NULL with @error on failure or cancellation,
+ * leaving no state behind but the cache's new entries. */
+TzExtraction *
+tz_engine_extract_inputs (TzEngine      *self,
+                          Job           *job,
+                          GCancellable  *cancellable,
+                          GError       **error)
 {
-  GCancellable *cancellable = g_task_get_cancellable (job->task);
   g_autoptr(GHashTable) first_of_key = g_hash_table_new (key_hash, key_equal);
   g_autoptr(GTimer) timer = g_timer_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local_error = NULL;
   guint n = job->n_inputs;
   guint batch = tz_extractor_get_batch_size (self->extractor);
   guint window = batch * (BATCHES_AHEAD + 1);
@@ -456,11 +416,11 @@ run_extraction (TzEngine *self,
   job->result->skipped = g_ptr_array_new_with_free_func (g_free);
 
   message = progress_message (0, n);
-  publish_progress (self, TRUE, 0, n, 0.0, message, TRUE);
+  tz_engine_publish_progress (self, TRUE, 0, n, 0.0, message, TRUE);
 
   if (!self->prepared)
     {
-      if (!tz_extractor_prepare (self->extractor, cancellable, &error))
+      if (!tz_extractor_prepare (self->extractor, cancellable, &local_error))
         goto out;
       self->prepared = TRUE;
     }
@@ -473,15 +433,16 @@ run_extraction (TzEngine *self,
         submit_decode (self, job, submitted++);
       wait_ready (job, done, end);
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-          !extract_batch (self, job, first_of_key, done, end, cancellable, &error))
+      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error) ||
+          !extract_batch (self, job, first_of_key, done, end, cancellable, &local_error))
         break;
       done = end;
 
       g_free (message);
       message = progress_message (done, n);
-      publish_progress (self, TRUE, done, n, done / MAX (g_timer_elapsed (timer, NULL), 1e-9),
-                        message, done == n);
+      tz_engine_publish_progress (self, TRUE, done, n,
+                                  done / MAX (g_timer_elapsed (timer, NULL), 1e-9),
+                                  message, done == n);
     }
 
 out:
@@ -495,13 +456,27 @@ out:
     job->result->n_decoded += job->slots[i].was_decoded;
   job->result->seconds = g_timer_elapsed (timer, NULL);
 
-  if (error != NULL)
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return g_steal_pointer (&job->result);
+}
+
+static void
+run_extraction (TzEngine *self,
+                Job      *job)
+{
+  g_autoptr(GError) error = NULL;
+  TzExtraction *result;
+
+  result = tz_engine_extract_inputs (self, job, g_task_get_cancellable (job->task), &error);
+  if (result == NULL)
     g_task_return_error (job->task, g_steal_pointer (&error));
   else
-    g_task_return_pointer (job->task, g_steal_pointer (&job->result),
-                           (GDestroyNotify) tz_extraction_free);
-  publish_progress (self, FALSE, done, n, done / MAX (g_timer_elapsed (timer, NULL), 1e-9),
-                    message, TRUE);
+    g_task_return_pointer (job->task, result, (GDestroyNotify) tz_extraction_free);
+  tz_engine_end_job (self);
 }
 
 /* The worker -------------------------------------------------------------- */
@@ -510,6 +485,13 @@ static void
 run_quit (TzEngine *self,
           Job      *job)
 {
+}
+
+static gboolean
+release_task (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
 }
 
 static gpointer
@@ -523,7 +505,18 @@ worker_main (gpointer data)
       gboolean quit = job->run == run_quit;
 
       job->run (self, job);
-      job_free (job);
+      /* A task holds its engine: its last reference must not fall in this
+       * thread, where disposing the engine would wait for itself. */
+      if (job->task != NULL)
+        {
+          GSource *source = g_idle_source_new ();
+
+          g_source_set_callback (source, release_task, g_steal_pointer (&job->task), NULL);
+          g_source_set_static_name (source, "[tsuzuki] release engine task");
+          g_source_attach (source, self->context);
+          g_source_unref (source);
+        }
+      tz_engine_job_free (job);
       if (quit)
         break;
     }
@@ -539,7 +532,7 @@ tz_engine_dispose (GObject *object)
 
   if (self->worker != NULL)
     {
-      g_async_queue_push (self->jobs, job_new (run_quit, NULL));
+      g_async_queue_push (self->jobs, tz_engine_job_new (run_quit, NULL));
       g_thread_join (g_steal_pointer (&self->worker));
     }
   if (self->decoders != NULL)
@@ -557,6 +550,8 @@ tz_engine_finalize (GObject *object)
   g_clear_pointer (&self->cache, tz_feature_cache_unref);
   g_clear_pointer (&self->jobs, g_async_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->learn, tz_learn_state_free);
+  g_clear_pointer (&self->snapshot, tz_snapshot_unref);
   g_free (self->message);
   g_mutex_clear (&self->mutex);
 
@@ -634,6 +629,7 @@ static void
 tz_engine_init (TzEngine *self)
 {
   g_mutex_init (&self->mutex);
+  tz_transform_init_default (&self->requested_transform);
 }
 
 TzEngine *
@@ -659,6 +655,13 @@ tz_engine_new (TzExtractor    *extractor,
                                       (gint) MAX (1, n_decode_threads), FALSE, NULL);
   self->worker = g_thread_new ("tsuzuki-engine", worker_main, self);
   return self;
+}
+
+void
+tz_engine_push_job (TzEngine *self,
+                    Job      *job)
+{
+  g_async_queue_push (self->jobs, job);
 }
 
 TzExtractor *
@@ -724,12 +727,12 @@ tz_engine_extract_files_async (TzEngine            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tz_engine_extract_files_async);
-  job = job_new (run_extraction, task);
+  job = tz_engine_job_new (run_extraction, task);
   job->paths = g_new0 (char *, n_paths + 1);
   for (guint i = 0; i < n_paths; i++)
     job->paths[i] = g_strdup (paths[i]);
   job->n_inputs = n_paths;
-  g_async_queue_push (self->jobs, job);
+  tz_engine_push_job (self, job);
 }
 
 TzExtraction *
@@ -757,10 +760,10 @@ tz_engine_extract_images_async (TzEngine            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tz_engine_extract_images_async);
-  job = job_new (run_extraction, task);
+  job = tz_engine_job_new (run_extraction, task);
   job->images = g_ptr_array_ref (images);
   job->n_inputs = images->len;
-  g_async_queue_push (self->jobs, job);
+  tz_engine_push_job (self, job);
 }
 
 TzExtraction *

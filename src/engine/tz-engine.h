@@ -5,6 +5,9 @@
 
 #include "tz-extractor.h"
 #include "tz-feature-cache.h"
+#include "tz-gaussian-classifier.h"
+#include "tz-image-listing.h"
+#include "tz-metrics.h"
 
 G_BEGIN_DECLS
 
@@ -97,6 +100,145 @@ void          tz_engine_extract_images_async  (TzEngine            *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 TzExtraction *tz_engine_extract_images_finish (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/**
+ * TzLearnImage:
+ * @path: an image file
+ * @class_name: the class it shows; a new name creates the class
+ * @split: learned from (%TZ_SPLIT_TRAIN) or scored after every step
+ *   (%TZ_SPLIT_EVAL)
+ */
+typedef struct
+{
+  const char *path;
+  const char *class_name;
+  TzSplit     split;
+} TzLearnImage;
+
+typedef struct
+{
+  char     *name;
+  guint     n_train;
+  guint     n_eval;
+  gboolean  learned;
+} TzSnapshotClass;
+
+/**
+ * TzSnapshotImage:
+ * @path: the evaluation image
+ * @class_index: its class, an index into the snapshot's classes
+ * @predicted: the predicted class (an index into the snapshot's classes),
+ *   or -1 when no classifier exists yet
+ * @confidence: the posterior probability of @predicted
+ * @min_distance: the smallest squared Mahalanobis distance to a learned class
+ * @looks_new: @min_distance exceeds the novelty threshold
+ */
+typedef struct
+{
+  char     *path;
+  guint     class_index;
+  gint      predicted;
+  double    confidence;
+  double    min_distance;
+  gboolean  looks_new;
+} TzSnapshotImage;
+
+typedef struct
+{
+  char   *label;
+  double  accuracy;
+  double  accuracy_learned;
+} TzSnapshotStep;
+
+/**
+ * TzSnapshot:
+ * @classes: every class known, learned or not, in order of creation
+ * @images: the evaluation images with their predictions
+ * @steps: one per learning step that could be evaluated, for the curve
+ * @classifier: NULL until a class is learned or while it cannot be built
+ *   (@classifier_error says why, e.g. a class of one image with per-class
+ *   covariance)
+ * @evaluation: the confusion matrix and accuracies over @images (rows: all
+ *   classes; columns: the learned ones), or NULL
+ * @novelty_threshold: DESIGN 1.3's threshold, calibrated on the evaluation
+ *   images of learned classes so that 95% of them pass; NaN without any
+ * @skipped: "path: reason" for the files the last step could not use
+ *
+ * The immutable, reference-counted state after a job: what views show.
+ */
+typedef struct
+{
+  guint                  n_classes;
+  TzSnapshotClass       *classes;
+  guint                  n_images;
+  TzSnapshotImage       *images;
+  guint                  n_steps;
+  TzSnapshotStep        *steps;
+  TzGaussianClassifier  *classifier;
+  char                  *classifier_error;
+  TzEvaluation          *evaluation;
+  double                 novelty_threshold;
+  GPtrArray             *skipped;
+} TzSnapshot;
+
+TzSnapshot   *tz_snapshot_ref                 (TzSnapshot *self);
+void          tz_snapshot_unref               (TzSnapshot *self);
+/* The index of the class called @name, or -1. */
+gint          tz_snapshot_find_class          (const TzSnapshot *self,
+                                               const char       *name);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TzSnapshot, tz_snapshot_unref)
+
+/* The latest snapshot (a new reference; an empty one before any job). */
+TzSnapshot   *tz_engine_get_snapshot          (TzEngine            *self);
+
+/* Chooses the feature transform of the model; only before anything is
+ * learned (FALSE and TZ_ERROR_INVALID_ARGUMENT afterwards, since the
+ * statistics were gathered through the old one). The default is
+ * tz_transform_init_default()'s. */
+gboolean      tz_engine_set_transform         (TzEngine            *self,
+                                               const TzTransform   *transform,
+                                               GError             **error);
+
+/* One learning step: extracts the images' features (through the cache),
+ * merges the training images into their classes (creating new ones) and
+ * adds the evaluation images to the evaluation set, rebuilds the
+ * classifier, scores every evaluation image, and appends a point labelled
+ * @label to the history. Unusable files are skipped and listed. On error
+ * or cancellation nothing changes. */
+void          tz_engine_learn_async           (TzEngine            *self,
+                                               const TzLearnImage  *images,
+                                               guint                n_images,
+                                               const char          *label,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+TzSnapshot   *tz_engine_learn_finish          (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* Forgets a class: its statistics (exactly, as if never added) and its
+ * evaluation images; re-scores and appends a history point.
+ * TZ_ERROR_UNKNOWN_CLASS for a name the engine does not know. */
+void          tz_engine_remove_class_async    (TzEngine            *self,
+                                               const char          *class_name,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+TzSnapshot   *tz_engine_remove_class_finish   (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* Rebuilds the classifier with other decision settings (covariance,
+ * regularisation, prior) from the same statistics and re-scores; the
+ * history is unchanged. */
+void          tz_engine_set_settings_async    (TzEngine                   *self,
+                                               const TzClassifierSettings *settings,
+                                               GCancellable               *cancellable,
+                                               GAsyncReadyCallback         callback,
+                                               gpointer                    user_data);
+TzSnapshot   *tz_engine_set_settings_finish   (TzEngine            *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
