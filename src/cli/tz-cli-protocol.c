@@ -5,24 +5,23 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
 #include "tz-accuracy-chart.h"
+#include "tz-cli-data.h"
 #include "tz-cli-protocol.h"
 #include "tz-confusion-chart.h"
 #include "tz-error.h"
 #include "tz-feature-set.h"
 #include "tz-protocol.h"
 
-static const char *const fashion_mnist_names[] = {
-  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
-};
 
 typedef struct
 {
@@ -33,7 +32,14 @@ typedef struct
   char *prior;
   char *transform;
   char *json;
+  char *csv;
   char *plots;
+  char *data;
+  char *backbone;
+  char *cache;
+  int image_size;
+  double eval_fraction;
+  gint64 seed;
   gboolean quiet;
 } ProtocolArgs;
 
@@ -47,7 +53,11 @@ protocol_args_clear (ProtocolArgs *args)
   g_free (args->prior);
   g_free (args->transform);
   g_free (args->json);
+  g_free (args->csv);
   g_free (args->plots);
+  g_free (args->data);
+  g_free (args->backbone);
+  g_free (args->cache);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProtocolArgs, protocol_args_clear)
@@ -70,6 +80,8 @@ protocol_option_group (ProtocolArgs *args)
       N_("none, l2 or power:P"), N_("SPEC") },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &args->json,
       N_("Also write the results as JSON to FILE"), N_("FILE") },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &args->csv,
+      N_("Also write the accuracy after each step as CSV to FILE"), N_("FILE") },
     { "plots", 0, 0, G_OPTION_ARG_FILENAME, &args->plots,
       N_("Also draw the accuracy curve and the confusion matrix as PNG, SVG and PDF in DIR"),
       N_("DIR") },
@@ -367,6 +379,36 @@ write_json (const char               *path,
   return TRUE;
 }
 
+static gboolean
+write_csv (const char              *path,
+           const TzFeatureSet      *data,
+           const TzProtocolResult  *result,
+           GError                 **error)
+{
+  g_autoptr(GString) text = g_string_new ("step,added,n_learned,accuracy,accuracy_learned,"
+                                          "fit_seconds,score_seconds\n");
+
+  for (guint s = 0; s < result->steps->len; s++)
+    {
+      const TzProtocolStep *step = g_ptr_array_index (result->steps, s);
+      g_autofree char *added = describe_added (data, step);
+      g_autofree char *quoted = NULL;
+      char numbers[4][G_ASCII_DTOSTR_BUF_SIZE];
+      g_auto(GStrv) parts = g_strsplit (added, "\"", -1);
+
+      /* RFC 4180: quote the field, double its quotes. */
+      quoted = g_strjoinv ("\"\"", parts);
+      g_string_append_printf (text, "%u,\"%s\",%u,%s,%s,%s,%s\n", step->index, quoted,
+                              step->evaluation->n_learned,
+                              g_ascii_dtostr (numbers[0], sizeof numbers[0], step->evaluation->accuracy),
+                              g_ascii_dtostr (numbers[1], sizeof numbers[1], step->evaluation->accuracy_learned),
+                              g_ascii_dtostr (numbers[2], sizeof numbers[2], step->fit_seconds),
+                              g_ascii_dtostr (numbers[3], sizeof numbers[3], step->score_seconds));
+    }
+  return g_file_set_contents_full (path, text->str, (gssize) text->len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
 /* Writes accuracy.{png,svg,pdf} and confusion.{png,svg,pdf} into @dir
  * (created when missing), drawn by src/plot as the application draws them. */
 static gboolean
@@ -479,6 +521,7 @@ run_and_report (const TzFeatureSet *data,
 
   if ((args->json != NULL &&
        !write_json (args->json, source, data, &options, result, &error)) ||
+      (args->csv != NULL && !write_csv (args->csv, data, result, &error)) ||
       (args->plots != NULL && !write_plots (args->plots, data, result, &error)))
     {
       g_printerr ("tsuzuki-cli: %s\n", error->message);
@@ -504,6 +547,96 @@ parse_arguments (GOptionContext  *context,
   return TRUE;
 }
 
+static GOptionGroup *
+data_option_group (ProtocolArgs *args)
+{
+  const GOptionEntry entries[] = {
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &args->data,
+      N_("Images: fashion-mnist, a folder of class folders, a CIFAR-10 or IDX folder, "
+         "or a list file"), N_("SOURCE") },
+    { "backbone", 0, 0, G_OPTION_ARG_STRING, &args->backbone,
+      N_("Features from: pixels (the default in this build)"), N_("NAME") },
+    { "image-size", 0, 0, G_OPTION_ARG_INT, &args->image_size,
+      N_("Side of the square images the features are computed from"), N_("PIXELS") },
+    { "eval-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &args->eval_fraction,
+      N_("Share of each class kept for evaluation when the source has no test split "
+         "(default 0.2)"), N_("FRACTION") },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &args->seed,
+      N_("Seed of that split (default 0)"), N_("N") },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionGroup *group = g_option_group_new ("data", _("Image options"),
+                                            _("Show the options for images"), NULL, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  return group;
+}
+
+static gboolean
+cancel_on_signal (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Features for @args->data, through the engine and its cache. */
+static TzFeatureSet *
+load_data (const ProtocolArgs  *args,
+           char               **source,
+           GError             **error)
+{
+  g_autoptr(TzCliData) data = NULL;
+  g_autoptr(TzExtractor) extractor = NULL;
+  g_autoptr(TzEngine) engine = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  TzFeatureSet *set;
+  guint side, signal_source;
+
+  if (args->backbone != NULL && g_strcmp0 (args->backbone, "pixels") != 0)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_UNSUPPORTED,
+                   _("--backbone %s: this build has no network backbone; use pixels"),
+                   args->backbone);
+      return NULL;
+    }
+  if (args->image_size < 0 || args->image_size > 1024 ||
+      args->eval_fraction < 0.0 || args->eval_fraction >= 1.0)
+    {
+      g_set_error_literal (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                           _("--image-size must be within 1–1024 and --eval-fraction within [0, 1)"));
+      return NULL;
+    }
+
+  data = tz_cli_data_load (args->data, args->eval_fraction > 0.0 ? args->eval_fraction : 0.2,
+                           (guint64) args->seed, cancellable, error);
+  if (data == NULL)
+    return NULL;
+
+  side = args->image_size > 0 ? (guint) args->image_size : data->grey ? 28 : 32;
+  extractor = tz_pixel_extractor_new (side, data->grey);
+  engine = tz_engine_new (extractor, NULL, MAX (1, g_get_num_processors ()));
+
+  signal_source = g_unix_signal_add (SIGINT, cancel_on_signal, cancellable);
+  set = tz_cli_data_extract (data, engine, args->quiet, cancellable, error);
+  g_source_remove (signal_source);
+  if (set == NULL)
+    return NULL;
+
+  if (data->skipped->len > 0)
+    {
+      g_printerr (ngettext ("Skipped %u file:\n", "Skipped %u files:\n", data->skipped->len),
+                  data->skipped->len);
+      for (guint i = 0; i < data->skipped->len && i < 20; i++)
+        g_printerr ("  %s\n", (const char *) g_ptr_array_index (data->skipped, i));
+      if (data->skipped->len > 20)
+        g_printerr (_("  … and %u more\n"), data->skipped->len - 20);
+    }
+  *source = g_strdup_printf (_("%s, %s features (%u px)"), data->description,
+                             tz_extractor_get_recipe (extractor), side);
+  return set;
+}
+
 int
 tz_cli_protocol (int    argc,
                  char **argv)
@@ -513,6 +646,7 @@ tz_cli_protocol (int    argc,
   g_autoptr(TzFeatureSet) data = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *features = NULL;
+  g_autofree char *source = NULL;
   const GOptionEntry entries[] = {
     { "features", 'f', 0, G_OPTION_ARG_FILENAME, &features,
       N_("Feature file (.npz or .safetensors) with train_x, train_y, test_x, test_y"), N_("FILE") },
@@ -526,21 +660,28 @@ tz_cli_protocol (int    argc,
       "--covariance class-averaged --regularization ridge:1e-6 --prior counts --transform none."));
   g_option_context_set_main_group (context, protocol_option_group (&args));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, data_option_group (&args));
   if (!parse_arguments (context, &argc, &argv))
     return 2;
-  if (features == NULL)
+  if ((features == NULL) == (args.data == NULL))
     {
-      g_printerr ("tsuzuki-cli protocol: %s\n", _("--features FILE is required"));
+      g_printerr ("tsuzuki-cli protocol: %s\n", _("give either --features FILE or --data SOURCE"));
       return 2;
     }
 
-  data = tz_feature_set_load (features, &error);
+  if (features != NULL)
+    {
+      data = tz_feature_set_load (features, &error);
+      source = g_strdup (features);
+    }
+  else
+    data = load_data (&args, &source, &error);
   if (data == NULL)
     {
       g_printerr ("tsuzuki-cli: %s\n", error->message);
-      return 1;
+      return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? 130 : 1;
     }
-  return run_and_report (data, features, &args);
+  return run_and_report (data, source, &args);
 }
 
 int
@@ -551,17 +692,7 @@ tz_cli_demo (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(TzFeatureSet) data = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *train_images = NULL;
-  g_autofree char *train_labels = NULL;
-  g_autofree char *test_images = NULL;
-  g_autofree char *test_labels = NULL;
   g_autofree char *source = NULL;
-  const GOptionEntry entries[] = {
-    { "data", 0, 0, G_OPTION_ARG_FILENAME, &dir,
-      N_("Folder with the Fashion-MNIST IDX files (default: the Debian package's)"), N_("DIR") },
-    G_OPTION_ENTRY_NULL
-  };
 
   context = g_option_context_new (_("— the post's experiment on Fashion-MNIST"));
   g_option_context_set_summary (context,
@@ -569,26 +700,19 @@ tz_cli_demo (int    argc,
       "ships it: classes 0-4 first, then 5-9 one at a time. Until the network\n"
       "backbone is built in, the features are the raw pixels in [0, 1]."));
   g_option_context_set_main_group (context, protocol_option_group (&args));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, data_option_group (&args));
   if (!parse_arguments (context, &argc, &argv))
     return 2;
+  if (args.data == NULL)
+    args.data = g_strdup ("fashion-mnist");
 
-  if (dir == NULL)
-    dir = g_strdup (TZ_FASHION_MNIST_DIR);
-  train_images = g_build_filename (dir, "train-images-idx3-ubyte.gz", NULL);
-  train_labels = g_build_filename (dir, "train-labels-idx1-ubyte.gz", NULL);
-  test_images = g_build_filename (dir, "t10k-images-idx3-ubyte.gz", NULL);
-  test_labels = g_build_filename (dir, "t10k-labels-idx1-ubyte.gz", NULL);
-  data = tz_feature_set_new_from_idx (train_images, train_labels, test_images, test_labels,
-                                      fashion_mnist_names, &error);
+  data = load_data (&args, &source, &error);
   if (data == NULL)
     {
       g_printerr ("tsuzuki-cli demo: %s\n", error->message);
       if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_printerr ("%s\n", _("Install Debian's dataset-fashion-mnist package, or pass --data DIR."));
-      return 1;
+      return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? 130 : 1;
     }
-
-  source = g_strdup_printf (_("Fashion-MNIST pixels (%s)"), dir);
   return run_and_report (data, source, &args);
 }
