@@ -560,24 +560,8 @@ draw_chart (gconstpointer      chart,
   g_auto(Layout) layout = { 0 };
   TzPlotStyle default_style;
 
-  if (style == NULL)
-    {
-      tz_plot_style_init (&default_style, FALSE);
-      style = &default_style;
-    }
-
-  if (!(width > 0 && height > 0 && isfinite (width) && isfinite (height)))
+  if (!tz_plot_begin (cr, width, height, &style, &default_style))
     return;
-
-  cairo_save (cr);
-  cairo_rectangle (cr, 0, 0, width, height);
-  cairo_clip (cr);
-
-  if (style->background.alpha > 0)
-    {
-      tz_plot_set_color (cr, &style->background, 1.0);
-      cairo_paint (cr);
-    }
 
   layout_compute (&layout, self, width, height, style);
 
@@ -586,13 +570,8 @@ draw_chart (gconstpointer      chart,
 
   if (self->steps->len == 0)
     {
-      g_autoptr(PangoLayout) text = tz_plot_text_new (layout.context, style, self->empty_text,
-                                                      1.1, FALSE, MAX (width - 2 * layout.pad, 1));
-      TzPlotColor dim = style->foreground;
-
-      dim.alpha *= 0.55;
-      tz_plot_text_draw (cr, text, width / 2, (layout.content_top + height) / 2,
-                         0.5, 0.5, 0, &dim);
+      tz_plot_draw_empty_text (cr, layout.context, style, self->empty_text, width, height,
+                               layout.content_top, layout.pad);
       cairo_restore (cr);
       return;
     }

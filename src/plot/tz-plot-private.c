@@ -331,3 +331,47 @@ tz_plot_save_drawing (const char         *path,
 
   return TRUE;
 }
+
+gboolean
+tz_plot_begin (cairo_t             *cr,
+               double               width,
+               double               height,
+               const TzPlotStyle  **style,
+               TzPlotStyle         *storage)
+{
+  if (*style == NULL)
+    {
+      tz_plot_style_init (storage, FALSE);
+      *style = storage;
+    }
+  if (!(width > 0 && height > 0 && isfinite (width) && isfinite (height)))
+    return FALSE;
+
+  cairo_save (cr);
+  cairo_rectangle (cr, 0, 0, width, height);
+  cairo_clip (cr);
+  if ((*style)->background.alpha > 0)
+    {
+      tz_plot_set_color (cr, &(*style)->background, 1.0);
+      cairo_paint (cr);
+    }
+  return TRUE;
+}
+
+void
+tz_plot_draw_empty_text (cairo_t           *cr,
+                         PangoContext      *context,
+                         const TzPlotStyle *style,
+                         const char        *text,
+                         double             width,
+                         double             height,
+                         double             top,
+                         double             pad)
+{
+  g_autoptr(PangoLayout) layout = tz_plot_text_new (context, style, text, 1.1, FALSE,
+                                                    MAX (width - 2 * pad, 1));
+  TzPlotColor dim = style->foreground;
+
+  dim.alpha *= 0.55;
+  tz_plot_text_draw (cr, layout, width / 2, (top + height) / 2, 0.5, 0.5, 0, &dim);
+}

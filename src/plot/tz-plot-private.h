@@ -47,6 +47,26 @@ void          tz_plot_set_color          (cairo_t            *cr,
                                           double              alpha_factor);
 /* WCAG relative luminance of an opaque colour. */
 double        tz_plot_color_luminance    (const TzPlotColor  *color);
+
+/* Starts drawing a chart: returns FALSE (drawing nothing) for a size that
+ * is not finite and positive; otherwise saves @cr, clips it to the chart
+ * and paints the background. *@style is replaced by @storage, filled with
+ * the light style, when it is NULL. Pair with cairo_restore(). */
+gboolean      tz_plot_begin              (cairo_t             *cr,
+                                          double               width,
+                                          double               height,
+                                          const TzPlotStyle  **style,
+                                          TzPlotStyle         *storage);
+/* The dimmed, centred message of a chart with nothing to show, below
+ * @top. */
+void          tz_plot_draw_empty_text    (cairo_t             *cr,
+                                          PangoContext        *context,
+                                          const TzPlotStyle   *style,
+                                          const char          *text,
+                                          double               width,
+                                          double               height,
+                                          double               top,
+                                          double               pad);
 /* A UTF-8 copy of @text that draws on one line: invalid bytes become
  * U+FFFD and control characters spaces. NULL stays NULL. */
 char         *tz_plot_sanitize_label     (const char         *text);
