@@ -529,13 +529,21 @@ tz_engine_set_transform (TzEngine           *self,
   return ok;
 }
 
+/* Queues a job whose result is a snapshot, tagged with @source_tag. */
 static void
-push_job (TzEngine     *self,
-          JobFunc       run,
-          LearnRequest *request,
-          GTask        *task)
+push_job (TzEngine            *self,
+          JobFunc              run,
+          LearnRequest        *request,
+          gpointer             source_tag,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
 {
-  Job *job = tz_engine_job_new (run, task);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Job *job;
+
+  g_task_set_source_tag (task, source_tag);
+  job = tz_engine_job_new (run, task);
 
   job->data = request;
   job->data_free = learn_request_free;
@@ -549,6 +557,17 @@ push_job (TzEngine     *self,
   tz_engine_push_job (self, job);
 }
 
+static TzSnapshot *
+finish_snapshot (TzEngine      *self,
+                 GAsyncResult  *result,
+                 gpointer       source_tag,
+                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 void
 tz_engine_learn_async (TzEngine            *self,
                        const TzLearnImage  *images,
@@ -559,13 +578,10 @@ tz_engine_learn_async (TzEngine            *self,
                        gpointer             user_data)
 {
   LearnRequest *request;
-  GTask *task;
 
   g_return_if_fail (TZ_IS_ENGINE (self));
   g_return_if_fail (images != NULL || n_images == 0);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tz_engine_learn_async);
   request = g_new0 (LearnRequest, 1);
   request->images = g_new0 (TzLearnImage, MAX (n_images, 1));
   request->n_images = n_images;
@@ -578,7 +594,7 @@ tz_engine_learn_async (TzEngine            *self,
       request->images[i].split = images[i].split;
     }
   request->label = g_strdup (label ? label : "");
-  push_job (self, run_learn, request, task);
+  push_job (self, run_learn, request, tz_engine_learn_async, cancellable, callback, user_data);
 }
 
 TzSnapshot *
@@ -586,9 +602,7 @@ tz_engine_learn_finish (TzEngine      *self,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tz_engine_learn_async, NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return finish_snapshot (self, result, tz_engine_learn_async, error);
 }
 
 void
@@ -599,16 +613,14 @@ tz_engine_remove_class_async (TzEngine            *self,
                               gpointer             user_data)
 {
   LearnRequest *request;
-  GTask *task;
 
   g_return_if_fail (TZ_IS_ENGINE (self));
   g_return_if_fail (class_name != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tz_engine_remove_class_async);
   request = g_new0 (LearnRequest, 1);
   request->class_name = g_strdup (class_name);
-  push_job (self, run_remove_class, request, task);
+  push_job (self, run_remove_class, request, tz_engine_remove_class_async,
+            cancellable, callback, user_data);
 }
 
 TzSnapshot *
@@ -616,9 +628,7 @@ tz_engine_remove_class_finish (TzEngine      *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tz_engine_remove_class_async, NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return finish_snapshot (self, result, tz_engine_remove_class_async, error);
 }
 
 void
@@ -629,16 +639,14 @@ tz_engine_set_settings_async (TzEngine                   *self,
                               gpointer                    user_data)
 {
   LearnRequest *request;
-  GTask *task;
 
   g_return_if_fail (TZ_IS_ENGINE (self));
   g_return_if_fail (settings != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tz_engine_set_settings_async);
   request = g_new0 (LearnRequest, 1);
   request->settings = *settings;
-  push_job (self, run_set_settings, request, task);
+  push_job (self, run_set_settings, request, tz_engine_set_settings_async,
+            cancellable, callback, user_data);
 }
 
 TzSnapshot *
@@ -646,7 +654,5 @@ tz_engine_set_settings_finish (TzEngine      *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tz_engine_set_settings_async, NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return finish_snapshot (self, result, tz_engine_set_settings_async, error);
 }
