@@ -10,6 +10,9 @@
 #include <glib/gi18n.h>
 
 #include "tz-cli-protocol.h"
+#ifdef TZ_HAVE_BACKBONE
+#include "tz-cli-extract.h"
+#endif
 
 typedef struct
 {
@@ -21,6 +24,9 @@ typedef struct
 static const Verb verbs[] = {
   { "protocol", tz_cli_protocol, N_("Run the class-incremental protocol on a feature file") },
   { "demo", tz_cli_demo, N_("Replay the blog post's experiment on Fashion-MNIST") },
+#ifdef TZ_HAVE_BACKBONE
+  { "extract", tz_cli_extract, N_("Turn an image folder into a feature file with EfficientNet") },
+#endif
 };
 
 static void
