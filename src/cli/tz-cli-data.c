@@ -325,6 +325,10 @@ tz_cli_data_extract (TzCliData     *self,
     return NULL;
   for (guint i = 0; i < extraction->skipped->len; i++)
     g_ptr_array_add (self->skipped, g_strdup (g_ptr_array_index (extraction->skipped, i)));
+  if (!quiet)
+    /* TRANSLATORS: features computed now, and those found in the feature cache */
+    g_printerr (_("Features: %u computed, %u from the cache, in %.1f s\n"),
+                extraction->n_extracted, extraction->n_cache_hits, extraction->seconds);
 
   set = g_new0 (TzFeatureSet, 1);
   set->dim = extraction->dim;

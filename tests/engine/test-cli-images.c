@@ -81,7 +81,7 @@ test_folder_protocol (void)
 
   {
     const char *argv[] = { g_getenv ("TZ_CLI"), "protocol", "--data", images,
-                           "--initial", "0,1", "--covariance", "class-averaged",
+                           "--backbone", "pixels", "--image-size", "4", "--initial", "0,1", "--covariance", "class-averaged",
                            "--regularization", "ridge:1e-6", "--prior", "counts",
                            "--transform", "none", "--json", result_path, NULL };
 

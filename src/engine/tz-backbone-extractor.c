@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "tsuzuki-engine"
+
+#include "config.h"
+
+#include "tz-backbone-extractor.h"
+#include "tz-error.h"
+
+struct _TzBackboneExtractor
+{
+  GObject                     parent_instance;
+
+  TzBackboneExtractorOptions  options;
+  char                       *weights;
+  char                       *recipe;
+  guint                       dim;
+  TzBackbone                 *backbone;  /* worker thread only */
+};
+
+static void tz_backbone_extractor_iface_init (TzExtractorInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TzBackboneExtractor, tz_backbone_extractor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TZ_TYPE_EXTRACTOR,
+                                                      tz_backbone_extractor_iface_init))
+
+static guint
+get_dim (TzExtractor *extractor)
+{
+  return TZ_BACKBONE_EXTRACTOR (extractor)->dim;
+}
+
+static const char *
+get_recipe (TzExtractor *extractor)
+{
+  return TZ_BACKBONE_EXTRACTOR (extractor)->recipe;
+}
+
+static guint
+get_batch_size (TzExtractor *extractor)
+{
+  TzBackboneExtractor *self = TZ_BACKBONE_EXTRACTOR (extractor);
+
+  return self->options.extract.batch_size > 0 ? self->options.extract.batch_size : 64;
+}
+
+static gboolean
+prepare (TzExtractor   *extractor,
+         GCancellable  *cancellable,
+         GError       **error)
+{
+  TzBackboneExtractor *self = TZ_BACKBONE_EXTRACTOR (extractor);
+  g_autoptr(TzBackbone) backbone = NULL;
+
+  if (self->backbone != NULL)
+    return TRUE;
+  backbone = tz_backbone_new (self->options.variant, 0, error);
+  if (backbone == NULL)
+    return FALSE;
+  if (self->weights != NULL)
+    {
+      if (!tz_backbone_load_weights (backbone, self->weights, error))
+        return FALSE;
+    }
+  else
+    tz_backbone_init_random (backbone, self->options.seed);
+  if (!tz_backbone_set_device (backbone, self->options.device, error))
+    return FALSE;
+  tz_backbone_set_n_threads (backbone, self->options.n_threads);
+  self->backbone = g_steal_pointer (&backbone);
+  return TRUE;
+}
+
+static gboolean
+extract (TzExtractor          *extractor,
+         const TzImage *const *images,
+         guint                 n_images,
+         float                *features,
+         GCancellable         *cancellable,
+         GError              **error)
+{
+  TzBackboneExtractor *self = TZ_BACKBONE_EXTRACTOR (extractor);
+
+  g_assert (self->backbone != NULL);
+  return tz_backbone_extract (self->backbone, images, n_images, &self->options.extract,
+                              features, cancellable, error);
+}
+
+static void
+tz_backbone_extractor_iface_init (TzExtractorInterface *iface)
+{
+  iface->get_dim = get_dim;
+  iface->get_recipe = get_recipe;
+  iface->get_batch_size = get_batch_size;
+  iface->prepare = prepare;
+  iface->extract = extract;
+}
+
+static void
+tz_backbone_extractor_finalize (GObject *object)
+{
+  TzBackboneExtractor *self = TZ_BACKBONE_EXTRACTOR (object);
+
+  g_clear_pointer (&self->backbone, tz_backbone_free);
+  g_free (self->weights);
+  g_free (self->recipe);
+  G_OBJECT_CLASS (tz_backbone_extractor_parent_class)->finalize (object);
+}
+
+static void
+tz_backbone_extractor_class_init (TzBackboneExtractorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tz_backbone_extractor_finalize;
+}
+
+static void
+tz_backbone_extractor_init (TzBackboneExtractor *self)
+{
+}
+
+/* SHA-256 of a file, read in pieces. */
+static char *
+digest_file (const char  *path,
+             GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, error);
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buffer = g_malloc (1 << 20);
+  gssize n;
+
+  if (stream == NULL)
+    return NULL;
+  while ((n = g_input_stream_read (G_INPUT_STREAM (stream), buffer, 1 << 20, NULL, error)) > 0)
+    g_checksum_update (checksum, buffer, n);
+  if (n < 0)
+    return NULL;
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+TzExtractor *
+tz_backbone_extractor_new (const TzBackboneExtractorOptions  *options,
+                           GError                           **error)
+{
+  g_autoptr(TzBackboneExtractor) self = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *layers = NULL;
+  guint size;
+
+  g_return_val_if_fail (options != NULL, NULL);
+
+  if (options->weights != NULL)
+    {
+      digest = digest_file (options->weights, error);
+      if (digest == NULL)
+        return NULL;
+    }
+  else
+    digest = g_strdup_printf ("scratch-%" G_GUINT64_FORMAT, options->seed);
+
+  self = g_object_new (TZ_TYPE_BACKBONE_EXTRACTOR, NULL);
+  self->options = *options;
+  self->weights = g_strdup (options->weights);
+  self->options.weights = self->weights;
+  self->dim = tz_backbone_variant_get_feature_dim (options->variant, options->extract.layers);
+  size = options->extract.image_size > 0
+    ? options->extract.image_size
+    : tz_backbone_variant_get_image_size (options->variant);
+  layers = tz_backbone_layers_to_string (options->extract.layers);
+  self->recipe = g_strdup_printf ("efficientnet_%s weights=%s layers=%s size=%u normalize=%s "
+                                  "precision=%s",
+                                  tz_backbone_variant_to_string (options->variant), digest,
+                                  layers, size, options->extract.normalize ? "imagenet" : "none",
+                                  options->extract.precision == TZ_BACKBONE_PRECISION_FLOAT32 ? "fp32"
+                                  : options->extract.precision == TZ_BACKBONE_PRECISION_BFLOAT16 ? "bf16"
+                                  : "fp16");
+  return TZ_EXTRACTOR (g_steal_pointer (&self));
+}
+
+TzBackbone *
+tz_backbone_extractor_get_backbone (TzBackboneExtractor *self)
+{
+  g_return_val_if_fail (TZ_IS_BACKBONE_EXTRACTOR (self), NULL);
+  return self->backbone;
+}
