@@ -3,11 +3,13 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
 
 #include "tz-array.h"
 #include "tz-cifar.h"
@@ -242,6 +244,19 @@ tz_cli_data_load (const char    *spec,
       return NULL;
     }
   return listing != NULL ? load_listing (listing) : NULL;
+}
+
+static gboolean
+cancel_on_signal (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_CONTINUE;
+}
+
+guint
+tz_cli_cancel_on_interrupt (GCancellable *cancellable)
+{
+  return g_unix_signal_add (SIGINT, cancel_on_signal, cancellable);
 }
 
 /* Extraction with progress ------------------------------------------------ */

@@ -52,6 +52,10 @@ TzFeatureSet *tz_cli_data_extract (TzCliData      *self,
                                    GCancellable   *cancellable,
                                    GError        **error);
 
+/* Cancels @cancellable on Ctrl-C (SIGINT) while the main context runs;
+ * returns the source id to remove afterwards. */
+guint         tz_cli_cancel_on_interrupt (GCancellable *cancellable);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TzCliData, tz_cli_data_free)
 
 G_END_DECLS

@@ -5,13 +5,11 @@
 
 #include <errno.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
 #include "tz-accuracy-chart.h"
@@ -586,13 +584,6 @@ data_option_group (ProtocolArgs *args)
   return group;
 }
 
-static gboolean
-cancel_on_signal (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return G_SOURCE_CONTINUE;
-}
-
 /* Features for @args->data, through the engine and its cache. */
 static TzFeatureSet *
 load_data (const ProtocolArgs  *args,
@@ -633,7 +624,7 @@ load_data (const ProtocolArgs  *args,
   if (data == NULL)
     return NULL;
 
-  signal_source = g_unix_signal_add (SIGINT, cancel_on_signal, cancellable);
+  signal_source = tz_cli_cancel_on_interrupt (cancellable);
   if (g_str_equal (backbone, "pixels"))
     {
       side = args->image_size > 0 ? (guint) args->image_size : data->grey ? 28 : 32;

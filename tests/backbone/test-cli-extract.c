@@ -180,14 +180,28 @@ test_errors (void)
   g_assert_cmpint (run_cli ("--data", data, "-o", out, NULL), ==, 2);
   g_assert_cmpint (run_cli ("--data", data, "-o", "x.csv", "--weights", "scratch", NULL), ==, 2);
   g_assert_cmpint (run_cli ("--data", data, "-o", out, "--weights", "scratch", "--backbone", "b9", NULL), ==, 2);
-  /* A file that is not an image stops the run, naming it (on stderr). */
-  g_assert_cmpint (run_cli ("--data", data, "-o", out, "--weights", "scratch",
-                            "--image-size", "16", "--quiet", NULL), ==, 1);
-  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  g_unlink (bad);
+  /* A file that is not an image is skipped (and named on stderr); the rest
+   * is written. */
   g_assert_cmpint (run_cli ("--data", data, "-o", out, "--weights", "scratch",
                             "--image-size", "16", "--threads", "1", "--quiet", NULL), ==, 0);
   g_assert_true (g_file_test (out, G_FILE_TEST_EXISTS));
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TzFeatureSet) set = tz_feature_set_load (out, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (set->n_train, ==, 1);
+  }
+  /* Only unusable files: nothing to write. */
+  g_unlink (out);
+  {
+    g_autofree char *good = g_build_filename (cls, "good.png", NULL);
+
+    g_assert_true (g_file_set_contents (good, "no", -1, NULL));
+  }
+  g_assert_cmpint (run_cli ("--data", data, "-o", out, "--weights", "scratch",
+                            "--image-size", "16", "--threads", "1", "--quiet", NULL), ==, 1);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
 static void
