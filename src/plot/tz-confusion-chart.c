@@ -66,9 +66,10 @@ tz_confusion_chart_new (guint              n_rows,
   self->n_columns = n_columns;
   self->row_labels = copy_labels (row_labels, n_rows);
   self->column_labels = copy_labels (column_labels, n_columns);
-  self->counts = g_memdup2 (counts, MAX (n_cells, 1) * sizeof (gint64));
-  if (n_cells == 0)
-    self->counts[0] = 0;
+  /* An empty chart may come with no counts at all. */
+  self->counts = g_new0 (gint64, MAX (n_cells, 1));
+  if (n_cells > 0)
+    memcpy (self->counts, counts, n_cells * sizeof (gint64));
   self->row_totals = g_new0 (gint64, MAX (n_rows, 1));
   for (guint r = 0; r < n_rows; r++)
     for (guint c = 0; c < n_columns; c++)

@@ -367,6 +367,13 @@ test_empty (void)
   check_empty (0, 0);
   check_empty (10, 0);
   check_empty (0, 5);
+
+  /* Before anything is learned the app has no labels or counts at all. */
+  {
+    g_autoptr(TzConfusionChart) none = tz_confusion_chart_new (0, NULL, 0, NULL, NULL);
+
+    g_assert_false (tz_confusion_chart_get_matrix_area (none, WIDTH, HEIGHT, NULL, NULL));
+  }
 }
 
 /* All zeros (nothing scored yet): no division by zero, all cells at the
