@@ -15,8 +15,8 @@ tz_classifier_settings_init_default (TzClassifierSettings *settings)
   g_return_if_fail (settings != NULL);
 
   settings->covariance = TZ_COVARIANCE_CLASS_AVERAGED;
-  settings->regularization.kind = TZ_REGULARIZATION_SHRINK;
-  settings->regularization.amount = 0.1;
+  settings->regularization.kind = TZ_REGULARIZATION_OAS;
+  settings->regularization.amount = 0.0;
   settings->prior = TZ_PRIOR_UNIFORM;
 }
 
@@ -36,8 +36,8 @@ tz_transform_init_default (TzTransform *transform)
 {
   g_return_if_fail (transform != NULL);
 
-  transform->kind = TZ_TRANSFORM_POWER;
-  transform->power = 0.5;
+  transform->kind = TZ_TRANSFORM_L2;
+  transform->power = 1.0;
 }
 
 void
