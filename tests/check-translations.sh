@@ -3,7 +3,8 @@
 # The translations are complete: every translatable string of the sources
 # listed in po/POTFILES.in has a non-fuzzy translation in every language of
 # po/LINGUAS, the catalogues compile with format checks, and no source file
-# that marks strings for translation is missing from POTFILES.in. TAP output.
+# (C, or GtkBuilder .ui) that marks strings for translation is missing from
+# POTFILES.in. TAP output.
 set -u
 top=${1:?usage: check-translations.sh SOURCE_ROOT}
 cd "$top"
@@ -16,7 +17,11 @@ ok () { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok () { n=$((n + 1)); fail=1; echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/# /'; }
 
 listed=$(grep -v '^#' po/POTFILES.in | sort)
-marked=$(grep -rlE '\b_\(|\bN_\(' src --include='*.c' | sort)
+# C sources with _(), N_() or ngettext(), and GtkBuilder files with
+# translatable properties (xgettext reads .ui files as Glade by their
+# extension).
+marked=$({ grep -rlE '\b_\(|\bN_\(|\bngettext \(' src --include='*.c'
+           if [ -d ui ]; then grep -rl 'translatable="yes"' ui --include='*.ui'; fi; } | sort)
 unlisted=$(comm -13 <(echo "$listed") <(echo "$marked"))
 if [ -z "$unlisted" ]; then ok "every file with translatable strings is in POTFILES.in"
 else not_ok "files missing from po/POTFILES.in" "$unlisted"; fi
