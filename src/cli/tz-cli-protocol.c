@@ -273,6 +273,32 @@ uint_array_node (GArray *array)
   return json_node_init_array (json_node_alloc (), out);
 }
 
+static void
+add_doubles (JsonBuilder  *builder,
+             const char   *name,
+             const double *values,
+             guint         n)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++)
+    json_builder_add_double_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
+static void
+add_ints (JsonBuilder  *builder,
+          const char   *name,
+          const gint32 *values,
+          guint         n)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++)
+    json_builder_add_int_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
 static gboolean
 write_json (const char               *path,
             const char               *source,
@@ -299,11 +325,7 @@ write_json (const char               *path,
       const TzProtocolStep *step = g_ptr_array_index (result->steps, s);
 
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "learned");
-      json_builder_begin_array (builder);
-      for (guint j = 0; j < step->evaluation->n_learned; j++)
-        json_builder_add_int_value (builder, step->evaluation->learned[j]);
-      json_builder_end_array (builder);
+      add_ints (builder, "learned", step->evaluation->learned, step->evaluation->n_learned);
       json_builder_set_member_name (builder, "added");
       json_builder_add_value (builder, uint_array_node (step->added));
       json_builder_set_member_name (builder, "accuracy");
@@ -332,22 +354,10 @@ write_json (const char               *path,
     }
   json_builder_end_array (builder);
 
-  json_builder_set_member_name (builder, "confusion_columns");
-  json_builder_begin_array (builder);
-  for (guint j = 0; j < final->n_learned; j++)
-    json_builder_add_int_value (builder, final->learned[j]);
-  json_builder_end_array (builder);
+  add_ints (builder, "confusion_columns", final->learned, final->n_learned);
 
-  json_builder_set_member_name (builder, "precision");
-  json_builder_begin_array (builder);
-  for (guint j = 0; j < final->n_learned; j++)
-    json_builder_add_double_value (builder, final->precision[j]);
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "recall");
-  json_builder_begin_array (builder);
-  for (guint j = 0; j < final->n_learned; j++)
-    json_builder_add_double_value (builder, final->recall[j]);
-  json_builder_end_array (builder);
+  add_doubles (builder, "precision", final->precision, final->n_learned);
+  add_doubles (builder, "recall", final->recall, final->n_learned);
 
   json_builder_set_member_name (builder, "class_names");
   json_builder_begin_array (builder);
