@@ -6,6 +6,8 @@ forward in inference mode -> pooled penultimate features).
 
 Usage: bench-torchvision.py VARIANT BATCH THREADS SIZE:BATCHES...
 Prints one line per size: "SIZE IMAGES_PER_SECOND".
+       bench-torchvision.py --save-weights VARIANT PATH
+Writes the network it benchmarks (seed 0) as a state dict.
 """
 import sys
 import time
@@ -15,6 +17,14 @@ import torchvision
 
 
 def main():
+    if sys.argv[1] == "--save-weights":
+        # The same seeded network, for the C side to load: both then compute
+        # on identical weights, so that neither meets more denormal
+        # activations (slow on x86) than the other.
+        torch.manual_seed(0)
+        model = getattr(torchvision.models, f"efficientnet_{sys.argv[2]}")()
+        torch.save(model.state_dict(), sys.argv[3])
+        return
     variant, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
