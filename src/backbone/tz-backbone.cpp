@@ -135,7 +135,9 @@ struct MBConvImpl : torch::nn::Module
 
         result = result * noise.div_ (survival);
       }
-    return result + x;
+    /* In place, as torchvision does: at 224 px a block's output is
+     * 100 MB a batch, and a fresh sum would be one more to fault in. */
+    return result.add_ (x);
   }
 };
 TORCH_MODULE (MBConv);

@@ -22,6 +22,24 @@
  * the same engine, less interpreter. */
 
 #define BATCH 64
+#define ROUNDS 5
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *values,
+        guint   n)
+{
+  qsort (values, n, sizeof (double), compare_doubles);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
 
 static const struct { guint size; guint batches; } sizes[] = {
   { 32, 20 },
@@ -132,22 +150,25 @@ main (int   argc,
     g_rmdir (tmpdir);
   }
 
-  printf ("# EfficientNet-b0 feature extraction, batch %d, %s threads, best of 2 alternating rounds,\n"
+  printf ("# EfficientNet-b0 feature extraction, batch %d, %s threads, median of %d alternating rounds,\n"
           "# both sides on the same weights (torchvision's, seed 0)\n",
-          BATCH, threads);
+          BATCH, threads, ROUNDS);
   printf ("# %6s %14s %14s %7s\n", "pixels", "tsuzuki img/s", "python img/s", "ratio");
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
-      double ours = 0;
-      double theirs = 0;
+      double ours_runs[ROUNDS], theirs_runs[ROUNDS];
+      double ours, theirs;
 
-      /* Alternating rounds, best of each: the machine's load changes
-       * under a benchmark that takes a minute. */
-      for (guint round = 0; round < 2; round++)
+      /* Alternating rounds, the median of each: the load of a shared
+       * machine changes under a benchmark that takes minutes, and a single
+       * best or worst run says more about the neighbours than the code. */
+      for (guint round = 0; round < ROUNDS; round++)
         {
-          ours = MAX (ours, bench_ours (backbone, sizes[s].size, sizes[s].batches));
-          theirs = MAX (theirs, bench_python (script, threads, sizes[s].size, sizes[s].batches));
+          ours_runs[round] = bench_ours (backbone, sizes[s].size, sizes[s].batches);
+          theirs_runs[round] = bench_python (script, threads, sizes[s].size, sizes[s].batches);
         }
+      ours = median (ours_runs, ROUNDS);
+      theirs = median (theirs_runs, ROUNDS);
       printf ("# %6u %14.1f %14.1f %7.2f\n", sizes[s].size, ours, theirs, ours / theirs);
       fflush (stdout);
     }
