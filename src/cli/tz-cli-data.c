@@ -18,11 +18,6 @@
 #include "tz-idx.h"
 #include "tz-image-listing.h"
 
-static const char *const fashion_mnist_names[] = {
-  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
-};
-
 void
 tz_cli_data_free (TzCliData *self)
 {
@@ -120,7 +115,7 @@ load_idx (const char  *folder,
   g_autofree char *description = g_strdup_printf ("Fashion-MNIST (%s)", folder);
 
   self = data_new (description);
-  self->class_names = g_strdupv ((char **) fashion_mnist_names);
+  self->class_names = g_strdupv ((char **) tz_fashion_mnist_class_names);
   self->n_classes = 10;
   self->images = g_ptr_array_new_with_free_func ((GDestroyNotify) tz_image_free);
   for (guint p = 0; p < G_N_ELEMENTS (parts); p++)

@@ -96,10 +96,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  static const char *const names[] = {
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
-  };
   const char *covariances[] = { "class-averaged", "pooled", "per-class" };
   guint n_covariances = G_N_ELEMENTS (covariances);
   const char *regularizations[] = { "ridge:1e-6", "ridge:1e-2", "shrink:0.1", "shrink:0.5", "oas" };
@@ -124,7 +120,7 @@ main (int   argc,
                                         TZ_FASHION_MNIST_DIR "/train-labels-idx1-ubyte.gz",
                                         TZ_FASHION_MNIST_DIR "/t10k-images-idx3-ubyte.gz",
                                         TZ_FASHION_MNIST_DIR "/t10k-labels-idx1-ubyte.gz",
-                                        names, &error);
+                                        tz_fashion_mnist_class_names, &error);
   if (data == NULL)
     {
       printf ("1..0 # SKIP %s\n", error->message);

@@ -724,3 +724,8 @@ tz_feature_set_new_from_idx (const char         *train_images,
 
   return g_steal_pointer (&self);
 }
+
+const char *const tz_fashion_mnist_class_names[] = {
+  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
+};

@@ -64,6 +64,10 @@ TzFeatureSet *tz_feature_set_new_from_idx  (const char         *train_images,
                                             GError            **error);
 void          tz_feature_set_free          (TzFeatureSet  *self);
 
+/* The ten classes of Fashion-MNIST in label order, NULL-terminated, as
+ * its authors name them (untranslated: they are data, not interface). */
+extern const char *const tz_fashion_mnist_class_names[];
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TzFeatureSet, tz_feature_set_free)
 
 G_END_DECLS
