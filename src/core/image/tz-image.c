@@ -175,6 +175,22 @@ tz_image_load (const char  *path,
       return NULL;
     }
 
+  /* A camera's picture stored sideways carries an EXIF orientation that
+   * every viewer (and PIL's exif_transpose) honours: so do we, or a class
+   * would be learned from rotated images. */
+  {
+    GdkPixbuf *oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
+
+    if (oriented == NULL)
+      {
+        g_set_error (error, TZ_ERROR, TZ_ERROR_TOO_LARGE,
+                     "%s: out of memory turning the image upright", path);
+        return NULL;
+      }
+    g_object_unref (pixbuf);
+    pixbuf = oriented;
+  }
+
   if (gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB
       || gdk_pixbuf_get_bits_per_sample (pixbuf) != 8
       || gdk_pixbuf_get_n_channels (pixbuf) < 3)

@@ -49,7 +49,9 @@ TzImage  *tz_image_new_from_data     (guint          width,
 /* Decodes any format gdk-pixbuf reads (PNG, JPEG, ...) without a display.
  * The result has 3 channels, or 1 when the file is greyscale in every
  * pixel; an alpha channel is dropped, as PIL's convert ("RGB") does, so
- * that features match what torchvision computes. Errors name the file: G_FILE_ERROR
+ * that features match what torchvision computes. Palette, grey+alpha and
+ * 16-bit files end as 8-bit samples; an EXIF orientation (JPEG, TIFF) is
+ * applied, as PIL's exif_transpose() does. Errors name the file: G_FILE_ERROR
  * when it cannot be read, TZ_ERROR_CORRUPT when it is not an image or is
  * damaged, TZ_ERROR_TOO_LARGE beyond TZ_IMAGE_MAX_PIXELS (checked on the
  * header, before decoding). */
