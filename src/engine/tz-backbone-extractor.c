@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "tz-backbone-extractor.h"
 #include "tz-error.h"
 
@@ -85,6 +87,101 @@ extract (TzExtractor          *extractor,
                               features, cancellable, error);
 }
 
+typedef struct
+{
+  TzExtractorTrainProgressFunc  func;
+  gpointer                      user_data;
+} ProgressAdapter;
+
+static void
+forward_progress (const TzBackboneTrainProgress *progress,
+                  gpointer                       user_data)
+{
+  ProgressAdapter *adapter = user_data;
+  TzExtractorTrainProgress out = {
+    progress->epoch,
+    progress->n_epochs,
+    progress->step,
+    progress->n_steps,
+    progress->epoch_loss,
+    progress->images_per_second,
+  };
+
+  if (adapter->func != NULL)
+    adapter->func (&out, adapter->user_data);
+}
+
+/* A fresh network of the same variant (torchvision's initialisation from
+ * the seed, with a head of @n_classes), trained at the size and with the
+ * normalisation its features will be extracted at, on the same device
+ * and threads; the result is an extractor of the saved weights. */
+static TzExtractor *
+train (TzExtractor                   *extractor,
+       const TzImage *const          *images,
+       const guint                   *labels,
+       guint                          n_images,
+       guint                          n_classes,
+       const TzExtractorTrainOptions *options,
+       TzExtractorTrainProgressFunc   progress,
+       gpointer                       user_data,
+       GCancellable                  *cancellable,
+       GError                       **error)
+{
+  TzBackboneExtractor *self = TZ_BACKBONE_EXTRACTOR (extractor);
+  g_autoptr(TzBackbone) backbone = NULL;
+  g_autoptr(TzExtractor) result = NULL;
+  TzBackboneTrainOptions train_options;
+  TzBackboneExtractorOptions result_options;
+  ProgressAdapter adapter = { progress, user_data };
+  TzBackboneExtractor *trained;
+
+  backbone = tz_backbone_new (self->options.variant, 0, error);
+  if (backbone == NULL)
+    return NULL;
+  tz_backbone_init_random (backbone, options->seed);
+  tz_backbone_reset_head (backbone, n_classes, options->seed);
+  if (!tz_backbone_set_device (backbone, self->options.device, error))
+    return NULL;
+  tz_backbone_set_n_threads (backbone, self->options.n_threads);
+
+  /* The recipe's defaults come from the backbone; only what the caller
+   * named is overridden. */
+  tz_backbone_train_options_init (&train_options);
+  if (options->epochs > 0)
+    train_options.epochs = options->epochs;
+  if (options->batch_size > 0)
+    train_options.batch_size = options->batch_size;
+  if (options->learning_rate > 0)
+    train_options.learning_rate = options->learning_rate;
+  train_options.seed = options->seed;
+  train_options.image_size = self->options.extract.image_size > 0
+    ? self->options.extract.image_size
+    : tz_backbone_variant_get_image_size (self->options.variant);
+  train_options.normalize = self->options.extract.normalize;
+
+  if (!tz_backbone_train (backbone, images, labels, n_images, &train_options,
+                          forward_progress, &adapter, cancellable, error) ||
+      !tz_backbone_save_weights (backbone, options->weights_path, error))
+    return NULL;
+
+  result_options = self->options;
+  result_options.weights = options->weights_path;
+  result = tz_backbone_extractor_new (&result_options, error);
+  if (result == NULL)
+    {
+      g_unlink (options->weights_path);
+      return NULL;
+    }
+
+  /* Without its head the trained network is what prepare() would load
+   * from the file just written (float32, every tensor): hand it over
+   * rather than read it back. */
+  tz_backbone_reset_head (backbone, 0, 0);
+  trained = TZ_BACKBONE_EXTRACTOR (result);
+  trained->backbone = g_steal_pointer (&backbone);
+  return g_steal_pointer (&result);
+}
+
 static void
 tz_backbone_extractor_iface_init (TzExtractorInterface *iface)
 {
@@ -93,6 +190,7 @@ tz_backbone_extractor_iface_init (TzExtractorInterface *iface)
   iface->get_batch_size = get_batch_size;
   iface->prepare = prepare;
   iface->extract = extract;
+  iface->train = train;
 }
 
 static void

@@ -13,11 +13,13 @@
 #include "tz-error.h"
 #include "tz-gaussian-model.h"
 
+/* An image the state knows, by path only: features come back from the
+ * cache when a job needs them again. */
 typedef struct
 {
   char  *path;
   guint  class_index;
-} EvalItem;
+} ImageItem;
 
 struct _TzLearnState
 {
@@ -28,7 +30,8 @@ struct _TzLearnState
   GPtrArray            *class_names;    /* char*, in order of creation */
   GArray               *n_train;        /* guint per class */
   GArray               *n_eval;         /* guint per class */
-  GArray               *eval_items;     /* EvalItem */
+  GArray               *train_items;    /* ImageItem */
+  GArray               *eval_items;     /* ImageItem */
   GArray               *eval_features;  /* float, dim per item */
   GArray               *history;        /* TzSnapshotStep */
 };
@@ -39,7 +42,10 @@ typedef struct
   guint                 n_images;
   char                 *label;
   char                 *class_name;
+  char                 *new_name;
   TzClassifierSettings  settings;
+  GHashTable           *paths;    /* set of paths to move */
+  TzSplit               split;
 } LearnRequest;
 
 /* Snapshots ---------------------------------------------------------------- */
@@ -141,8 +147,11 @@ tz_learn_state_free (TzLearnState *state)
   g_ptr_array_unref (state->class_names);
   g_array_unref (state->n_train);
   g_array_unref (state->n_eval);
+  for (guint i = 0; i < state->train_items->len; i++)
+    g_free (g_array_index (state->train_items, ImageItem, i).path);
+  g_array_unref (state->train_items);
   for (guint i = 0; i < state->eval_items->len; i++)
-    g_free (g_array_index (state->eval_items, EvalItem, i).path);
+    g_free (g_array_index (state->eval_items, ImageItem, i).path);
   g_array_unref (state->eval_items);
   g_array_unref (state->eval_features);
   for (guint i = 0; i < state->history->len; i++)
@@ -162,19 +171,23 @@ learn_state_new (guint dim)
   state->class_names = g_ptr_array_new_with_free_func (g_free);
   state->n_train = g_array_new (FALSE, TRUE, sizeof (guint));
   state->n_eval = g_array_new (FALSE, TRUE, sizeof (guint));
-  state->eval_items = g_array_new (FALSE, FALSE, sizeof (EvalItem));
+  state->train_items = g_array_new (FALSE, FALSE, sizeof (ImageItem));
+  state->eval_items = g_array_new (FALSE, FALSE, sizeof (ImageItem));
   state->eval_features = g_array_new (FALSE, FALSE, sizeof (float));
   state->history = g_array_new (FALSE, FALSE, sizeof (TzSnapshotStep));
   return state;
 }
 
-/* The engine's state, made on first use in the worker. */
-static TzLearnState *
-get_state (TzEngine *self)
+/* The engine's state, made on first use in the worker. Until statistics
+ * exist, the transform follows tz_engine_set_transform(), even when a job
+ * that learns nothing (settings, another extractor) made the state. */
+TzLearnState *
+tz_engine_get_learn_state (TzEngine *self)
 {
   if (self->learn == NULL)
+    self->learn = learn_state_new (tz_extractor_get_dim (self->extractor));
+  if (self->learn->model == NULL)
     {
-      self->learn = learn_state_new (tz_extractor_get_dim (self->extractor));
       g_mutex_lock (&self->mutex);
       self->learn->transform = self->requested_transform;
       g_mutex_unlock (&self->mutex);
@@ -209,11 +222,11 @@ state_ensure_class (TzLearnState *state,
 
 /* Scores the evaluation set with the current statistics and settings into
  * a new snapshot, which also becomes the engine's latest. */
-static TzSnapshot *
-evaluate (TzEngine     *self,
-          TzLearnState *state,
-          const char   *step_label,
-          GPtrArray    *skipped)
+TzSnapshot *
+tz_engine_evaluate (TzEngine     *self,
+                    TzLearnState *state,
+                    const char   *step_label,
+                    GPtrArray    *skipped)
 {
   TzSnapshot *snapshot = snapshot_new ();
   g_autoptr(GError) error = NULL;
@@ -239,7 +252,7 @@ evaluate (TzEngine     *self,
   snapshot->images = g_new0 (TzSnapshotImage, MAX (n_images, 1));
   for (guint i = 0; i < n_images; i++)
     {
-      const EvalItem *item = &g_array_index (state->eval_items, EvalItem, i);
+      const ImageItem *item = &g_array_index (state->eval_items, ImageItem, i);
 
       snapshot->images[i].path = g_strdup (item->path);
       snapshot->images[i].class_index = item->class_index;
@@ -331,41 +344,100 @@ evaluate (TzEngine     *self,
   return snapshot;
 }
 
-/* Jobs ------------------------------------------------------------------------ */
+/* The state for other jobs ---------------------------------------------------- */
 
-static void
-learn_request_free (gpointer data)
+guint
+tz_learn_state_get_n_classes (TzLearnState *state)
 {
-  LearnRequest *request = data;
-
-  for (guint i = 0; i < request->n_images; i++)
-    {
-      g_free ((char *) request->images[i].path);
-      g_free ((char *) request->images[i].class_name);
-    }
-  g_free (request->images);
-  g_free (request->label);
-  g_free (request->class_name);
-  g_free (request);
+  return state->class_names->len;
 }
 
-/* Merges the step's training features into a model of their own first, so
- * that a failure leaves the engine's statistics untouched, then into the
- * engine's (which cannot fail once dimensions and transforms agree). */
-static gboolean
-apply_step (TzLearnState        *state,
-            const LearnRequest  *request,
-            const TzExtraction  *extraction,
-            GError             **error)
+const char *
+tz_learn_state_get_class_name (TzLearnState *state,
+                               guint         class_index)
+{
+  g_assert (class_index < state->class_names->len);
+  return g_ptr_array_index (state->class_names, class_index);
+}
+
+guint
+tz_learn_state_get_n_train (TzLearnState *state,
+                            guint         class_index)
+{
+  g_assert (class_index < state->n_train->len);
+  return g_array_index (state->n_train, guint, class_index);
+}
+
+TzLearnImage *
+tz_learn_state_list_images (TzLearnState *state,
+                            guint        *n_images)
+{
+  guint n_train = state->train_items->len;
+  guint n = n_train + state->eval_items->len;
+  TzLearnImage *images = g_new0 (TzLearnImage, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    {
+      const ImageItem *item = i < n_train
+        ? &g_array_index (state->train_items, ImageItem, i)
+        : &g_array_index (state->eval_items, ImageItem, i - n_train);
+
+      images[i].path = item->path;
+      images[i].class_name = g_ptr_array_index (state->class_names, item->class_index);
+      images[i].split = i < n_train ? TZ_SPLIT_TRAIN : TZ_SPLIT_EVAL;
+    }
+  *n_images = n;
+  return images;
+}
+
+TzLearnState *
+tz_learn_state_new_like (TzLearnState *state,
+                         guint         dim)
+{
+  TzLearnState *like = learn_state_new (dim);
+
+  like->transform = state->transform;
+  like->settings = state->settings;
+  for (guint c = 0; c < state->class_names->len; c++)
+    state_ensure_class (like, g_ptr_array_index (state->class_names, c));
+  for (guint s = 0; s < state->history->len; s++)
+    {
+      TzSnapshotStep step = g_array_index (state->history, TzSnapshotStep, s);
+
+      step.label = g_strdup (step.label);
+      g_array_append_val (like->history, step);
+    }
+  return like;
+}
+
+void
+tz_engine_set_learn_state (TzEngine     *self,
+                           TzLearnState *state)
+{
+  g_clear_pointer (&self->learn, tz_learn_state_free);
+  self->learn = state;
+}
+
+/* Merges the training features into a model of their own first, so that a
+ * failure leaves the engine's statistics untouched, then into the engine's
+ * (which cannot fail once dimensions and transforms agree). */
+gboolean
+tz_learn_state_add_images (TzLearnState        *state,
+                           const TzLearnImage  *images,
+                           guint                n_images,
+                           const TzExtraction  *extraction,
+                           GError             **error)
 {
   g_autoptr(TzGaussianModel) step_model = tz_gaussian_model_new (state->dim, &state->transform);
   g_autoptr(GHashTable) rows_of_class = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                                (GDestroyNotify) g_array_unref);
   g_autoptr(GPtrArray) order = g_ptr_array_new ();
 
-  for (guint i = 0; i < request->n_images; i++)
+  g_assert (extraction->dim == state->dim);
+
+  for (guint i = 0; i < n_images; i++)
     {
-      const TzLearnImage *image = &request->images[i];
+      const TzLearnImage *image = &images[i];
       GArray *rows;
 
       if (!extraction->ok[i] || image->split != TZ_SPLIT_TRAIN)
@@ -395,19 +467,22 @@ apply_step (TzLearnState        *state,
   if (!tz_gaussian_model_merge (state->model, step_model, error))
     return FALSE;
 
-  for (guint i = 0; i < request->n_images; i++)
+  for (guint i = 0; i < n_images; i++)
     {
-      const TzLearnImage *image = &request->images[i];
+      const TzLearnImage *image = &images[i];
       guint c = state_ensure_class (state, image->class_name);
+      ImageItem item = { NULL, c };
 
       if (!extraction->ok[i])
         continue;
+      item.path = g_strdup (image->path);
       if (image->split == TZ_SPLIT_TRAIN)
-        g_array_index (state->n_train, guint, c)++;
+        {
+          g_array_append_val (state->train_items, item);
+          g_array_index (state->n_train, guint, c)++;
+        }
       else
         {
-          EvalItem item = { g_strdup (image->path), c };
-
           g_array_append_val (state->eval_items, item);
           g_array_append_vals (state->eval_features, extraction->features + (gsize) i * state->dim,
                                state->dim);
@@ -417,27 +492,82 @@ apply_step (TzLearnState        *state,
   return TRUE;
 }
 
+/* Jobs ------------------------------------------------------------------------ */
+
+static void
+learn_request_free (gpointer data)
+{
+  LearnRequest *request = data;
+
+  for (guint i = 0; i < request->n_images; i++)
+    {
+      g_free ((char *) request->images[i].path);
+      g_free ((char *) request->images[i].class_name);
+    }
+  g_free (request->images);
+  g_free (request->label);
+  g_free (request->class_name);
+  g_free (request->new_name);
+  g_clear_pointer (&request->paths, g_hash_table_unref);
+  g_free (request);
+}
+
 static void
 run_learn (TzEngine *self,
            Job      *job)
 {
   LearnRequest *request = job->data;
-  TzLearnState *state = get_state (self);
+  TzLearnState *state = tz_engine_get_learn_state (self);
   g_autoptr(TzExtraction) extraction = NULL;
   g_autoptr(GError) error = NULL;
 
-  extraction = tz_engine_extract_inputs (self, job, g_task_get_cancellable (job->task), &error);
-  if (extraction == NULL || !apply_step (state, request, extraction, &error))
+  extraction = tz_engine_extract_inputs (self, job, NULL, NULL, g_task_get_cancellable (job->task),
+                                         &error);
+  if (extraction == NULL ||
+      !tz_learn_state_add_images (state, request->images, request->n_images, extraction, &error))
     g_task_return_error (job->task, g_steal_pointer (&error));
   else
     {
       g_mutex_lock (&self->mutex);
       self->learned_anything = TRUE;
       g_mutex_unlock (&self->mutex);
-      g_task_return_pointer (job->task, evaluate (self, state, request->label, extraction->skipped),
+      g_task_return_pointer (job->task,
+                             tz_engine_evaluate (self, state, request->label, extraction->skipped),
                              (GDestroyNotify) tz_snapshot_unref);
     }
   tz_engine_end_job (self);
+}
+
+/* Drops the items of class @c and renumbers those of later classes;
+ * @features (dim floats per item) follow their items when given. */
+static void
+remove_class_items (GArray *items,
+                    GArray *features,
+                    guint   dim,
+                    guint   c)
+{
+  guint kept = 0;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      ImageItem item = g_array_index (items, ImageItem, i);
+
+      if (item.class_index == c)
+        {
+          g_free (item.path);
+          continue;
+        }
+      if (item.class_index > c)
+        item.class_index--;
+      g_array_index (items, ImageItem, kept) = item;
+      if (features != NULL)
+        memmove ((float *) features->data + (gsize) kept * dim,
+                 (float *) features->data + (gsize) i * dim, sizeof (float) * dim);
+      kept++;
+    }
+  g_array_set_size (items, kept);
+  if (features != NULL)
+    g_array_set_size (features, (gsize) kept * dim);
 }
 
 static void
@@ -445,10 +575,9 @@ run_remove_class (TzEngine *self,
                   Job      *job)
 {
   LearnRequest *request = job->data;
-  TzLearnState *state = get_state (self);
+  TzLearnState *state = tz_engine_get_learn_state (self);
   gint c = state_find_class (state, request->class_name);
   g_autofree char *label = NULL;
-  guint kept = 0;
 
   if (c < 0)
     {
@@ -465,32 +594,14 @@ run_remove_class (TzEngine *self,
         tz_gaussian_model_remove_class (state->model, (guint) k, NULL);
     }
 
-  /* Drop the class's evaluation images and renumber the later classes. */
-  for (guint i = 0; i < state->eval_items->len; i++)
-    {
-      EvalItem item = g_array_index (state->eval_items, EvalItem, i);
-
-      if (item.class_index == (guint) c)
-        {
-          g_free (item.path);
-          continue;
-        }
-      if (item.class_index > (guint) c)
-        item.class_index--;
-      g_array_index (state->eval_items, EvalItem, kept) = item;
-      memmove ((float *) state->eval_features->data + (gsize) kept * state->dim,
-               (float *) state->eval_features->data + (gsize) i * state->dim,
-               sizeof (float) * state->dim);
-      kept++;
-    }
-  g_array_set_size (state->eval_items, kept);
-  g_array_set_size (state->eval_features, kept * state->dim);
+  remove_class_items (state->train_items, NULL, state->dim, (guint) c);
+  remove_class_items (state->eval_items, state->eval_features, state->dim, (guint) c);
   g_ptr_array_remove_index (state->class_names, (guint) c);
   g_array_remove_index (state->n_train, (guint) c);
   g_array_remove_index (state->n_eval, (guint) c);
 
   label = g_strdup_printf ("−%s", request->class_name);
-  g_task_return_pointer (job->task, evaluate (self, state, label, NULL),
+  g_task_return_pointer (job->task, tz_engine_evaluate (self, state, label, NULL),
                          (GDestroyNotify) tz_snapshot_unref);
 }
 
@@ -499,11 +610,275 @@ run_set_settings (TzEngine *self,
                   Job      *job)
 {
   LearnRequest *request = job->data;
-  TzLearnState *state = get_state (self);
+  TzLearnState *state = tz_engine_get_learn_state (self);
 
   state->settings = request->settings;
-  g_task_return_pointer (job->task, evaluate (self, state, NULL, NULL),
+  g_task_return_pointer (job->task, tz_engine_evaluate (self, state, NULL, NULL),
                          (GDestroyNotify) tz_snapshot_unref);
+}
+
+static void
+run_rename_class (TzEngine *self,
+                  Job      *job)
+{
+  LearnRequest *request = job->data;
+  TzLearnState *state = tz_engine_get_learn_state (self);
+  gint c = state_find_class (state, request->class_name);
+  gint taken = state_find_class (state, request->new_name);
+  g_autoptr(GError) error = NULL;
+
+  if (c < 0)
+    {
+      g_task_return_new_error (job->task, TZ_ERROR, TZ_ERROR_UNKNOWN_CLASS,
+                               "There is no class called “%s”", request->class_name);
+      return;
+    }
+  if (*request->new_name == '\0')
+    {
+      g_task_return_new_error (job->task, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                               "“%s” cannot be renamed to an empty name", request->class_name);
+      return;
+    }
+  if (taken >= 0 && taken != c)
+    {
+      g_task_return_new_error (job->task, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                               "“%s” cannot be renamed: there is already a class called “%s”",
+                               request->class_name, request->new_name);
+      return;
+    }
+
+  /* The model first: the one step that can refuse. */
+  if (state->model != NULL)
+    {
+      gint k = tz_gaussian_model_find_class (state->model, request->class_name);
+
+      if (k >= 0 && !tz_gaussian_model_rename_class (state->model, (guint) k, request->new_name,
+                                                     &error))
+        {
+          g_task_return_error (job->task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  g_free (g_ptr_array_index (state->class_names, (guint) c));
+  g_ptr_array_index (state->class_names, (guint) c) = g_strdup (request->new_name);
+
+  g_task_return_pointer (job->task, tz_engine_evaluate (self, state, NULL, NULL),
+                         (GDestroyNotify) tz_snapshot_unref);
+}
+
+/* Moves images between the splits of their classes. The classes that lose
+ * or gain training images are refitted from all their training images'
+ * features, which come back from the cache by content; images that cannot
+ * be read any more are dropped and listed. */
+static void
+run_set_split (TzEngine *self,
+               Job      *job)
+{
+  LearnRequest *request = job->data;
+  TzLearnState *state = tz_engine_get_learn_state (self);
+  guint n_classes = state->class_names->len;
+  guint n_train = state->train_items->len;
+  guint n_eval = state->eval_items->len;
+  guint dim = state->dim;
+  g_autofree gboolean *affected = g_new0 (gboolean, MAX (n_classes, 1));
+  g_autofree gboolean *moves_train = g_new0 (gboolean, MAX (n_train, 1));
+  g_autofree gboolean *moves_eval = g_new0 (gboolean, MAX (n_eval, 1));
+  /* What is extracted: (item index, from the training list?, new split). */
+  g_autoptr(GArray) inputs = g_array_new (FALSE, FALSE, sizeof (TzLearnImage));
+  g_autoptr(GArray) input_item = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(TzExtraction) extraction = NULL;
+  g_autoptr(TzGaussianModel) refit = NULL;
+  g_autoptr(GArray) train_items = NULL;
+  g_autoptr(GArray) eval_items = NULL;
+  g_autoptr(GArray) eval_features = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < n_train; i++)
+    {
+      const ImageItem *item = &g_array_index (state->train_items, ImageItem, i);
+
+      moves_train[i] = request->split == TZ_SPLIT_EVAL &&
+                       g_hash_table_contains (request->paths, item->path);
+      affected[item->class_index] |= moves_train[i];
+      any |= moves_train[i];
+    }
+  for (guint i = 0; i < n_eval; i++)
+    {
+      const ImageItem *item = &g_array_index (state->eval_items, ImageItem, i);
+
+      moves_eval[i] = request->split == TZ_SPLIT_TRAIN &&
+                      g_hash_table_contains (request->paths, item->path);
+      affected[item->class_index] |= moves_eval[i];
+      any |= moves_eval[i];
+    }
+  if (!any)
+    {
+      g_task_return_pointer (job->task, tz_engine_evaluate (self, state, NULL, NULL),
+                             (GDestroyNotify) tz_snapshot_unref);
+      return;
+    }
+
+  /* The affected classes' training images as they will be, then the
+   * images that become evaluation images. Item indices of the evaluation
+   * list are offset by n_train. */
+  for (guint i = 0; i < n_train; i++)
+    {
+      const ImageItem *item = &g_array_index (state->train_items, ImageItem, i);
+      TzLearnImage image = { item->path, g_ptr_array_index (state->class_names, item->class_index),
+                             moves_train[i] ? TZ_SPLIT_EVAL : TZ_SPLIT_TRAIN };
+
+      if (affected[item->class_index])
+        {
+          g_array_append_val (inputs, image);
+          g_array_append_val (input_item, i);
+        }
+    }
+  for (guint i = 0; i < n_eval; i++)
+    {
+      const ImageItem *item = &g_array_index (state->eval_items, ImageItem, i);
+      TzLearnImage image = { item->path, g_ptr_array_index (state->class_names, item->class_index),
+                             TZ_SPLIT_TRAIN };
+      guint index = n_train + i;
+
+      if (moves_eval[i])
+        {
+          g_array_append_val (inputs, image);
+          g_array_append_val (input_item, index);
+        }
+    }
+
+  job->n_inputs = inputs->len;
+  job->paths = g_new0 (char *, inputs->len + 1);
+  for (guint k = 0; k < inputs->len; k++)
+    job->paths[k] = g_strdup (g_array_index (inputs, TzLearnImage, k).path);
+  extraction = tz_engine_extract_inputs (self, job, NULL, NULL, g_task_get_cancellable (job->task),
+                                         &error);
+  if (extraction == NULL)
+    goto fail;
+
+  /* The refitted classes, in a model of their own: nothing has changed
+   * yet if this fails. */
+  refit = tz_gaussian_model_new (dim, &state->transform);
+  for (guint c = 0; c < n_classes; c++)
+    {
+      g_autoptr(GArray) rows = NULL;
+      gint index;
+
+      if (!affected[c])
+        continue;
+      rows = g_array_new (FALSE, FALSE, sizeof (float));
+      for (guint k = 0; k < inputs->len; k++)
+        {
+          const TzLearnImage *image = &g_array_index (inputs, TzLearnImage, k);
+          guint item = g_array_index (input_item, guint, k);
+          guint item_class = item < n_train
+            ? g_array_index (state->train_items, ImageItem, item).class_index
+            : g_array_index (state->eval_items, ImageItem, item - n_train).class_index;
+
+          if (item_class == c && image->split == TZ_SPLIT_TRAIN && extraction->ok[k])
+            g_array_append_vals (rows, extraction->features + (gsize) k * dim, dim);
+        }
+      if (rows->len == 0)
+        continue;
+      index = tz_gaussian_model_add_class (refit, g_ptr_array_index (state->class_names, c), &error);
+      if (index < 0 ||
+          !tz_gaussian_model_add_samples (refit, (guint) index, (const float *) rows->data,
+                                          rows->len / dim, dim, &error))
+        goto fail;
+    }
+
+  /* Commit: the model, then the image lists. */
+  for (guint c = 0; c < n_classes; c++)
+    {
+      gint k;
+
+      if (!affected[c] || state->model == NULL)
+        continue;
+      k = tz_gaussian_model_find_class (state->model, g_ptr_array_index (state->class_names, c));
+      if (k >= 0)
+        tz_gaussian_model_remove_class (state->model, (guint) k, NULL);
+    }
+  if (state->model == NULL)
+    state->model = tz_gaussian_model_new (dim, &state->transform);
+  if (!tz_gaussian_model_merge (state->model, refit, &error))
+    g_error ("Refitted statistics do not fit their own model: %s", error->message);
+
+  train_items = g_array_new (FALSE, FALSE, sizeof (ImageItem));
+  eval_items = g_array_new (FALSE, FALSE, sizeof (ImageItem));
+  eval_features = g_array_new (FALSE, FALSE, sizeof (float));
+  for (guint i = 0; i < n_train; i++)
+    {
+      ImageItem *item = &g_array_index (state->train_items, ImageItem, i);
+
+      if (!affected[item->class_index])
+        {
+          g_array_append_val (train_items, *item);
+          item->path = NULL;
+        }
+    }
+  for (guint i = 0; i < n_eval; i++)
+    {
+      ImageItem *item = &g_array_index (state->eval_items, ImageItem, i);
+
+      if (!moves_eval[i])
+        {
+          g_array_append_val (eval_items, *item);
+          g_array_append_vals (eval_features, (float *) state->eval_features->data + (gsize) i * dim,
+                               dim);
+          item->path = NULL;
+        }
+    }
+  for (guint k = 0; k < inputs->len; k++)
+    {
+      const TzLearnImage *image = &g_array_index (inputs, TzLearnImage, k);
+      guint index = g_array_index (input_item, guint, k);
+      ImageItem *item = index < n_train
+        ? &g_array_index (state->train_items, ImageItem, index)
+        : &g_array_index (state->eval_items, ImageItem, index - n_train);
+
+      if (!extraction->ok[k])
+        continue;
+      if (image->split == TZ_SPLIT_TRAIN)
+        g_array_append_val (train_items, *item);
+      else
+        {
+          g_array_append_val (eval_items, *item);
+          g_array_append_vals (eval_features, extraction->features + (gsize) k * dim, dim);
+        }
+      item->path = NULL;
+    }
+
+  /* What is left in the old lists are the paths of dropped images. */
+  for (guint i = 0; i < n_train; i++)
+    g_free (g_array_index (state->train_items, ImageItem, i).path);
+  for (guint i = 0; i < n_eval; i++)
+    g_free (g_array_index (state->eval_items, ImageItem, i).path);
+  g_array_unref (state->train_items);
+  g_array_unref (state->eval_items);
+  g_array_unref (state->eval_features);
+  state->train_items = g_steal_pointer (&train_items);
+  state->eval_items = g_steal_pointer (&eval_items);
+  state->eval_features = g_steal_pointer (&eval_features);
+
+  memset (state->n_train->data, 0, sizeof (guint) * n_classes);
+  memset (state->n_eval->data, 0, sizeof (guint) * n_classes);
+  for (guint i = 0; i < state->train_items->len; i++)
+    g_array_index (state->n_train, guint,
+                   g_array_index (state->train_items, ImageItem, i).class_index)++;
+  for (guint i = 0; i < state->eval_items->len; i++)
+    g_array_index (state->n_eval, guint,
+                   g_array_index (state->eval_items, ImageItem, i).class_index)++;
+
+  g_task_return_pointer (job->task,
+                         tz_engine_evaluate (self, state, request->label, extraction->skipped),
+                         (GDestroyNotify) tz_snapshot_unref);
+  tz_engine_end_job (self);
+  return;
+
+fail:
+  g_task_return_error (job->task, g_steal_pointer (&error));
+  tz_engine_end_job (self);
 }
 
 /* Public API ------------------------------------------------------------------ */
@@ -557,11 +932,11 @@ push_job (TzEngine            *self,
   tz_engine_push_job (self, job);
 }
 
-static TzSnapshot *
-finish_snapshot (TzEngine      *self,
-                 GAsyncResult  *result,
-                 gpointer       source_tag,
-                 GError       **error)
+TzSnapshot *
+tz_engine_finish_snapshot (TzEngine      *self,
+                           GAsyncResult  *result,
+                           gpointer       source_tag,
+                           GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
@@ -602,7 +977,7 @@ tz_engine_learn_finish (TzEngine      *self,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  return finish_snapshot (self, result, tz_engine_learn_async, error);
+  return tz_engine_finish_snapshot (self, result, tz_engine_learn_async, error);
 }
 
 void
@@ -628,7 +1003,7 @@ tz_engine_remove_class_finish (TzEngine      *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  return finish_snapshot (self, result, tz_engine_remove_class_async, error);
+  return tz_engine_finish_snapshot (self, result, tz_engine_remove_class_async, error);
 }
 
 void
@@ -654,5 +1029,70 @@ tz_engine_set_settings_finish (TzEngine      *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  return finish_snapshot (self, result, tz_engine_set_settings_async, error);
+  return tz_engine_finish_snapshot (self, result, tz_engine_set_settings_async, error);
+}
+
+void
+tz_engine_rename_class_async (TzEngine            *self,
+                              const char          *old_name,
+                              const char          *new_name,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  LearnRequest *request;
+
+  g_return_if_fail (TZ_IS_ENGINE (self));
+  g_return_if_fail (old_name != NULL);
+  g_return_if_fail (new_name != NULL);
+
+  request = g_new0 (LearnRequest, 1);
+  request->class_name = g_strdup (old_name);
+  request->new_name = g_strdup (new_name);
+  push_job (self, run_rename_class, request, tz_engine_rename_class_async,
+            cancellable, callback, user_data);
+}
+
+TzSnapshot *
+tz_engine_rename_class_finish (TzEngine      *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return tz_engine_finish_snapshot (self, result, tz_engine_rename_class_async, error);
+}
+
+void
+tz_engine_set_split_async (TzEngine            *self,
+                           const char *const   *paths,
+                           guint                n_paths,
+                           TzSplit              split,
+                           const char          *label,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  LearnRequest *request;
+
+  g_return_if_fail (TZ_IS_ENGINE (self));
+  g_return_if_fail (paths != NULL || n_paths == 0);
+  g_return_if_fail (split == TZ_SPLIT_TRAIN || split == TZ_SPLIT_EVAL);
+  for (guint i = 0; i < n_paths; i++)
+    g_return_if_fail (paths[i] != NULL);
+
+  request = g_new0 (LearnRequest, 1);
+  request->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < n_paths; i++)
+    g_hash_table_add (request->paths, g_strdup (paths[i]));
+  request->split = split;
+  request->label = g_strdup (label ? label : "");
+  push_job (self, run_set_split, request, tz_engine_set_split_async,
+            cancellable, callback, user_data);
+}
+
+TzSnapshot *
+tz_engine_set_split_finish (TzEngine      *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return tz_engine_finish_snapshot (self, result, tz_engine_set_split_async, error);
 }

@@ -186,10 +186,11 @@ decode_slot (gpointer data,
              gpointer user_data)
 {
   DecodeItem *item = data;
-  TzEngine *self = user_data;
   Job *job = item->job;
   Slot *slot = &job->slots[item->index];
-  float *row = job->result->features + (gsize) item->index * job->result->dim;
+  float *row = job->result != NULL
+    ? job->result->features + (gsize) item->index * job->result->dim
+    : NULL;
   gboolean stopping;
 
   g_mutex_lock (&job->mutex);
@@ -199,6 +200,16 @@ decode_slot (gpointer data,
   if (stopping)
     {
       slot->skip_reason = g_strdup ("cancelled");
+    }
+  else if (job->decode_only)
+    {
+      g_autoptr(GError) error = NULL;
+
+      slot->image = tz_image_load (job->paths[item->index], &error);
+      if (slot->image == NULL)
+        slot->skip_reason = g_strdup (error->message);
+      else
+        slot->decoded = slot->was_decoded = TRUE;
     }
   else if (job->paths != NULL)
     {
@@ -212,7 +223,7 @@ decode_slot (gpointer data,
       else
         {
           tz_feature_cache_key_for_data (contents, length, slot->key);
-          slot->hit = tz_feature_cache_lookup (self->cache, slot->key, row);
+          slot->hit = tz_feature_cache_lookup (job->cache, slot->key, row);
           if (!slot->hit)
             {
               g_clear_pointer (&contents, g_free);
@@ -228,7 +239,7 @@ decode_slot (gpointer data,
     {
       slot->image = g_ptr_array_index (job->images, item->index);
       key_for_image (slot->image, slot->key);
-      slot->hit = tz_feature_cache_lookup (self->cache, slot->key, row);
+      slot->hit = tz_feature_cache_lookup (job->cache, slot->key, row);
     }
 
   g_mutex_lock (&job->mutex);
@@ -315,7 +326,7 @@ extract_batch (TzEngine      *self,
           continue;
         }
       /* Another job, or an earlier batch, may have stored it since. */
-      if (tz_feature_cache_lookup (self->cache, slot->key, row))
+      if (tz_feature_cache_lookup (job->cache, slot->key, row))
         {
           result->n_cache_hits++;
           result->ok[i] = TRUE;
@@ -330,7 +341,7 @@ extract_batch (TzEngine      *self,
   if (batch->len > 0)
     {
       features = g_new (float, (gsize) batch->len * dim);
-      if (!tz_extractor_extract (self->extractor, (const TzImage *const *) batch->pdata,
+      if (!tz_extractor_extract (job->extractor, (const TzImage *const *) batch->pdata,
                                  batch->len, features, cancellable, error))
         return FALSE;
       result->n_extracted += batch->len;
@@ -343,7 +354,7 @@ extract_batch (TzEngine      *self,
           memcpy (result->features + (gsize) i * dim, features + (gsize) k * dim,
                   sizeof (float) * dim);
           result->ok[i] = TRUE;
-          if (!tz_feature_cache_insert (self->cache, slot->key, features + (gsize) k * dim,
+          if (!tz_feature_cache_insert (job->cache, slot->key, features + (gsize) k * dim,
                                         &cache_error))
             g_warning ("%s", cache_error->message);
           if (slot->decoded)
@@ -393,24 +404,33 @@ key_equal (gconstpointer a,
  * the end of the job; returns NULL with @error on failure or cancellation,
  * leaving no state behind but the cache's new entries. */
 TzExtraction *
-tz_engine_extract_inputs (TzEngine      *self,
-                          Job           *job,
-                          GCancellable  *cancellable,
-                          GError       **error)
+tz_engine_extract_inputs (TzEngine        *self,
+                          Job             *job,
+                          TzExtractor     *extractor,
+                          TzFeatureCache  *cache,
+                          GCancellable    *cancellable,
+                          GError         **error)
 {
   g_autoptr(GHashTable) first_of_key = g_hash_table_new (key_hash, key_equal);
   g_autoptr(GTimer) timer = g_timer_new ();
   g_autoptr(GError) local_error = NULL;
   guint n = job->n_inputs;
-  guint batch = tz_extractor_get_batch_size (self->extractor);
-  guint window = batch * (BATCHES_AHEAD + 1);
+  guint batch, window;
   guint submitted = 0, done = 0;
   g_autofree char *message = NULL;
+
+  g_assert (job->slots == NULL && job->result == NULL);
+  g_assert ((extractor == NULL) == (cache == NULL));
+
+  job->extractor = extractor != NULL ? extractor : self->extractor;
+  job->cache = cache != NULL ? cache : self->cache;
+  batch = tz_extractor_get_batch_size (job->extractor);
+  window = batch * (BATCHES_AHEAD + 1);
 
   job->slots = g_new0 (Slot, MAX (n, 1));
   job->result = g_new0 (TzExtraction, 1);
   job->result->n_inputs = n;
-  job->result->dim = tz_extractor_get_dim (self->extractor);
+  job->result->dim = tz_extractor_get_dim (job->extractor);
   job->result->features = g_new0 (float, (gsize) MAX (n, 1) * job->result->dim);
   job->result->ok = g_new0 (gboolean, MAX (n, 1));
   job->result->skipped = g_ptr_array_new_with_free_func (g_free);
@@ -418,7 +438,7 @@ tz_engine_extract_inputs (TzEngine      *self,
   message = progress_message (0, n);
   tz_engine_publish_progress (self, TRUE, 0, n, 0.0, message, TRUE);
 
-  if (!self->prepared)
+  if (extractor == NULL && !self->prepared)
     {
       if (!tz_extractor_prepare (self->extractor, cancellable, &local_error))
         goto out;
@@ -464,6 +484,95 @@ out:
   return g_steal_pointer (&job->result);
 }
 
+static char *
+reading_message (guint done,
+                 guint total)
+{
+  /* TRANSLATORS: progress of reading the images a network is trained on,
+   * "Reading 120 of 500 images" */
+  return g_strdup_printf (ngettext ("Reading %u of %u image", "Reading %u of %u images", total),
+                          done, total);
+}
+
+char *
+tz_engine_training_message (guint epoch,
+                            guint n_epochs)
+{
+  /* TRANSLATORS: progress of training, "Training the network: epoch 2 of 3" */
+  return g_strdup_printf (_("Training the network: epoch %u of %u"), epoch, n_epochs);
+}
+
+GPtrArray *
+tz_engine_decode_paths (TzEngine           *self,
+                        const char *const  *paths,
+                        guint               n_paths,
+                        GPtrArray          *skipped,
+                        GCancellable       *cancellable,
+                        GError            **error)
+{
+  Job *job = tz_engine_job_new (NULL, NULL);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_full (n_paths, (GDestroyNotify) tz_image_free);
+  g_autoptr(GTimer) timer = g_timer_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *message = NULL;
+  guint done = 0;
+
+  job->decode_only = TRUE;
+  job->n_inputs = n_paths;
+  job->paths = g_new0 (char *, n_paths + 1);
+  for (guint i = 0; i < n_paths; i++)
+    job->paths[i] = g_strdup (paths[i]);
+  job->slots = g_new0 (Slot, MAX (n_paths, 1));
+
+  message = reading_message (0, n_paths);
+  tz_engine_publish_progress (self, TRUE, 0, n_paths, 0.0, message, TRUE);
+
+  /* The decoded images are all kept for training anyway: no window. */
+  for (guint i = 0; i < n_paths; i++)
+    submit_decode (self, job, i);
+  for (; done < n_paths; done++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+        break;
+      wait_ready (job, done, done + 1);
+      g_free (message);
+      message = reading_message (done + 1, n_paths);
+      tz_engine_publish_progress (self, TRUE, done + 1, n_paths,
+                                  (done + 1) / MAX (g_timer_elapsed (timer, NULL), 1e-9),
+                                  message, done + 1 == n_paths);
+    }
+
+  g_mutex_lock (&job->mutex);
+  job->stopping = TRUE;
+  g_mutex_unlock (&job->mutex);
+  wait_ready (job, 0, n_paths);
+
+  if (local_error == NULL)
+    for (guint i = 0; i < n_paths; i++)
+      {
+        Slot *slot = &job->slots[i];
+
+        if (slot->decoded)
+          {
+            g_ptr_array_add (images, g_steal_pointer (&slot->image));
+            slot->decoded = FALSE;
+          }
+        else
+          {
+            g_ptr_array_add (images, NULL);
+            g_ptr_array_add (skipped, g_strdup_printf ("%s: %s", paths[i], slot->skip_reason));
+          }
+      }
+  tz_engine_job_free (job);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return g_steal_pointer (&images);
+}
+
 static void
 run_extraction (TzEngine *self,
                 Job      *job)
@@ -471,7 +580,8 @@ run_extraction (TzEngine *self,
   g_autoptr(GError) error = NULL;
   TzExtraction *result;
 
-  result = tz_engine_extract_inputs (self, job, g_task_get_cancellable (job->task), &error);
+  result = tz_engine_extract_inputs (self, job, NULL, NULL, g_task_get_cancellable (job->task),
+                                     &error);
   if (result == NULL)
     g_task_return_error (job->task, g_steal_pointer (&error));
   else
@@ -665,17 +775,45 @@ tz_engine_push_job (TzEngine *self,
 }
 
 TzExtractor *
-tz_engine_get_extractor (TzEngine *self)
+tz_engine_dup_extractor (TzEngine *self)
 {
+  TzExtractor *extractor;
+
   g_return_val_if_fail (TZ_IS_ENGINE (self), NULL);
-  return self->extractor;
+  g_mutex_lock (&self->mutex);
+  extractor = g_object_ref (self->extractor);
+  g_mutex_unlock (&self->mutex);
+  return extractor;
 }
 
 TzFeatureCache *
-tz_engine_get_cache (TzEngine *self)
+tz_engine_dup_cache (TzEngine *self)
 {
+  TzFeatureCache *cache;
+
   g_return_val_if_fail (TZ_IS_ENGINE (self), NULL);
-  return self->cache;
+  g_mutex_lock (&self->mutex);
+  cache = tz_feature_cache_ref (self->cache);
+  g_mutex_unlock (&self->mutex);
+  return cache;
+}
+
+void
+tz_engine_swap_extractor (TzEngine       *self,
+                          TzExtractor    *extractor,
+                          TzFeatureCache *cache)
+{
+  g_autoptr(TzExtractor) old_extractor = NULL;
+  g_autoptr(TzFeatureCache) old_cache = NULL;
+
+  g_mutex_lock (&self->mutex);
+  old_extractor = g_steal_pointer (&self->extractor);
+  old_cache = g_steal_pointer (&self->cache);
+  self->extractor = g_object_ref (extractor);
+  self->cache = tz_feature_cache_ref (cache);
+  g_mutex_unlock (&self->mutex);
+  /* The caller prepared it in this thread. */
+  self->prepared = TRUE;
 }
 
 #define DEFINE_LOCKED_GETTER(type, name, expr)      \

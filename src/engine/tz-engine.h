@@ -66,8 +66,11 @@ TzEngine     *tz_engine_new                   (TzExtractor    *extractor,
                                                TzFeatureCache *cache,
                                                guint           n_decode_threads);
 
-TzExtractor    *tz_engine_get_extractor       (TzEngine       *self);
-TzFeatureCache *tz_engine_get_cache           (TzEngine       *self);
+/* The extractor and cache in use: those given to tz_engine_new() until a
+ * tz_engine_set_extractor_async() or tz_engine_train_network_async() job
+ * replaces them. New references; safe from any thread. */
+TzExtractor    *tz_engine_dup_extractor       (TzEngine       *self);
+TzFeatureCache *tz_engine_dup_cache           (TzEngine       *self);
 gboolean        tz_engine_get_busy            (TzEngine       *self);
 double          tz_engine_get_fraction        (TzEngine       *self);
 guint           tz_engine_get_n_done          (TzEngine       *self);
@@ -239,6 +242,91 @@ void          tz_engine_set_settings_async    (TzEngine                   *self,
                                                GAsyncReadyCallback         callback,
                                                gpointer                    user_data);
 TzSnapshot   *tz_engine_set_settings_finish   (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* Renames a class, learned or not; its statistics, images and history stay.
+ * TZ_ERROR_UNKNOWN_CLASS for an unknown @old_name, TZ_ERROR_INVALID_ARGUMENT
+ * when @new_name is empty or taken by another class. */
+void          tz_engine_rename_class_async    (TzEngine            *self,
+                                               const char          *old_name,
+                                               const char          *new_name,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+TzSnapshot   *tz_engine_rename_class_finish   (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* Moves images the engine knows between the training and the evaluation
+ * set of their class (a person marking images for evaluation): the
+ * affected classes' statistics are rebuilt from their training images'
+ * features (from the cache), the evaluation set re-scored, and a point
+ * labelled @label appended to the history. Paths the engine does not know,
+ * or already in @split, are ignored; when nothing moves, the snapshot
+ * comes back without a new point. A class left without training images
+ * is no longer learned. An image of an affected class that can no longer
+ * be read (deleted since) is dropped and listed in the snapshot's
+ * skipped. On error or cancellation nothing changes. */
+void          tz_engine_set_split_async       (TzEngine            *self,
+                                               const char *const   *paths,
+                                               guint                n_paths,
+                                               TzSplit              split,
+                                               const char          *label,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+TzSnapshot   *tz_engine_set_split_finish      (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* Changes the feature recipe (another backbone, weights, layers, size):
+ * @extractor is prepared in the worker, every image learned so far
+ * (training and evaluation) is re-extracted through @cache (NULL: a new
+ * cache in memory), so images already seen under that recipe cost nothing,
+ * and the statistics are rebuilt from scratch with the same classes,
+ * transform and settings. The history keeps its points (they were true
+ * for the old features) and gains one labelled @label. On error or
+ * cancellation the old extractor, cache and statistics stay, untouched.
+ * Images that can no longer be read are dropped and listed in the
+ * snapshot's skipped. TZ_ERROR_INVALID_ARGUMENT when @cache was made for
+ * another recipe. */
+void          tz_engine_set_extractor_async   (TzEngine            *self,
+                                               TzExtractor         *extractor,
+                                               TzFeatureCache      *cache,
+                                               const char          *label,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+TzSnapshot   *tz_engine_set_extractor_finish  (TzEngine            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* The post's first step, on the classes learned so far: their training
+ * images are decoded (progress "Reading 120 of 500 images"), a fresh network
+ * of @network's kind is trained on them through tz_extractor_train()
+ * (progress per step: "Training the network: epoch 2 of 3", n-done/n-total
+ * counting images seen over all epochs), and the engine then switches to
+ * the trained extractor as tz_engine_set_extractor_async() does, with a
+ * cache for the new recipe in the current cache's folder (in memory when
+ * the current one is), and a history point labelled @label. @network is
+ * the template (e.g. a randomly initialised TzBackboneExtractor while the
+ * engine still compares pixels), or NULL for the engine's current
+ * extractor. Images that cannot be read are left out of training and
+ * listed in the snapshot's skipped. @options->weights_path is required.
+ * TZ_ERROR_UNSUPPORTED when the template cannot train,
+ * TZ_ERROR_EMPTY_CLASS when fewer than two classes are learned, and
+ * tz_extractor_train()'s errors. On error or cancellation (checked between
+ * training steps and extraction batches) nothing changes and no weights
+ * file is left. */
+void          tz_engine_train_network_async   (TzEngine                      *self,
+                                               TzExtractor                   *network,
+                                               const TzExtractorTrainOptions *options,
+                                               const char                    *label,
+                                               GCancellable                  *cancellable,
+                                               GAsyncReadyCallback            callback,
+                                               gpointer                       user_data);
+TzSnapshot   *tz_engine_train_network_finish  (TzEngine            *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 

@@ -74,6 +74,60 @@ tz_extractor_extract (TzExtractor          *self,
                                                  cancellable, error);
 }
 
+gboolean
+tz_extractor_can_train (TzExtractor *self)
+{
+  g_return_val_if_fail (TZ_IS_EXTRACTOR (self), FALSE);
+  return TZ_EXTRACTOR_GET_IFACE (self)->train != NULL;
+}
+
+TzExtractor *
+tz_extractor_train (TzExtractor                   *self,
+                    const TzImage *const          *images,
+                    const guint                   *labels,
+                    guint                          n_images,
+                    guint                          n_classes,
+                    const TzExtractorTrainOptions *options,
+                    TzExtractorTrainProgressFunc   progress,
+                    gpointer                       user_data,
+                    GCancellable                  *cancellable,
+                    GError                       **error)
+{
+  TzExtractorInterface *iface;
+
+  g_return_val_if_fail (TZ_IS_EXTRACTOR (self), NULL);
+  g_return_val_if_fail (images != NULL || n_images == 0, NULL);
+  g_return_val_if_fail (labels != NULL || n_images == 0, NULL);
+  g_return_val_if_fail (options != NULL, NULL);
+  g_return_val_if_fail (options->weights_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iface = TZ_EXTRACTOR_GET_IFACE (self);
+  if (iface->train == NULL)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_UNSUPPORTED,
+                   "The features “%s” come from no network that can be trained",
+                   tz_extractor_get_recipe (self));
+      return NULL;
+    }
+  if (n_classes < 2 || n_images < 2)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "Training needs at least 2 classes and 2 images, not %u and %u",
+                   n_classes, n_images);
+      return NULL;
+    }
+  for (guint i = 0; i < n_images; i++)
+    if (labels[i] >= n_classes)
+      {
+        g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                     "Image %u has label %u, but there are %u classes", i, labels[i], n_classes);
+        return NULL;
+      }
+  return iface->train (self, images, labels, n_images, n_classes, options, progress, user_data,
+                       cancellable, error);
+}
+
 struct _TzPixelExtractor
 {
   GObject   parent_instance;
