@@ -275,6 +275,17 @@ wait_ready (Job   *job,
 
 /* Extraction job ----------------------------------------------------------- */
 
+/* "path: reason", once: the decoder's own messages already start with the
+ * file's name, and a list that repeats it is harder to read. */
+static char *
+skip_line (const char *path,
+           const char *reason)
+{
+  if (g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path), ": "))
+    return g_strdup (reason);
+  return g_strdup_printf ("%s: %s", path, reason);
+}
+
 static char *
 progress_message (guint done,
                   guint total)
@@ -308,9 +319,8 @@ extract_batch (TzEngine      *self,
 
       if (slot->skip_reason != NULL)
         {
-          g_ptr_array_add (result->skipped, g_strdup_printf ("%s: %s",
-                                                             job->paths ? job->paths[i] : "image",
-                                                             slot->skip_reason));
+          g_ptr_array_add (result->skipped, skip_line (job->paths ? job->paths[i] : "image",
+                                                       slot->skip_reason));
           continue;
         }
       if (slot->hit)
@@ -560,7 +570,7 @@ tz_engine_decode_paths (TzEngine           *self,
         else
           {
             g_ptr_array_add (images, NULL);
-            g_ptr_array_add (skipped, g_strdup_printf ("%s: %s", paths[i], slot->skip_reason));
+            g_ptr_array_add (skipped, skip_line (paths[i], slot->skip_reason));
           }
       }
   tz_engine_job_free (job);

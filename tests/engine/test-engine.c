@@ -9,6 +9,7 @@
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
+#include <zlib.h>
 
 #include "tz-engine.h"
 #include "tz-error.h"
@@ -160,6 +161,50 @@ write_png (const char *path,
   g_assert_no_error (error);
 }
 
+/* Appends a PNG chunk: length, type, body, CRC. */
+static void
+append_png_chunk (GByteArray   *file,
+                  const char   *type,
+                  const guint8 *body,
+                  guint32       length)
+{
+  guint32 be_length = GUINT32_TO_BE (length);
+  guint32 crc = (guint32) crc32 (0, (const guint8 *) type, 4);
+
+  crc = GUINT32_TO_BE ((guint32) crc32 (crc, body, length));
+  g_byte_array_append (file, (const guint8 *) &be_length, 4);
+  g_byte_array_append (file, (const guint8 *) type, 4);
+  g_byte_array_append (file, body, length);
+  g_byte_array_append (file, (const guint8 *) &crc, 4);
+}
+
+/* A PNG whose header claims 20000 x 20000 pixels, in a few bytes: it must
+ * be refused on its header, before anything that size is allocated. */
+static void
+write_huge_png (const char *path)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  guint8 header[13] = { 0 };
+  guint8 zeros[64] = { 0 };
+  guint8 compressed[128];
+  uLongf compressed_length = sizeof compressed;
+  guint32 side = GUINT32_TO_BE (20000);
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  memcpy (header, &side, 4);
+  memcpy (header + 4, &side, 4);
+  header[8] = 8;  /* bits per sample */
+  header[9] = 2;  /* RGB */
+  g_assert_cmpint (compress (compressed, &compressed_length, zeros, sizeof zeros), ==, Z_OK);
+  g_byte_array_append (file, signature, sizeof signature);
+  append_png_chunk (file, "IHDR", header, sizeof header);
+  append_png_chunk (file, "IDAT", compressed, (guint32) compressed_length);
+  append_png_chunk (file, "IEND", NULL, 0);
+  g_file_set_contents (path, (const char *) file->data, file->len, &error);
+  g_assert_no_error (error);
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
@@ -198,6 +243,8 @@ fixture_set_up (Fixture       *fixture,
     char *truncated = g_strdup_printf ("%s/truncated.png", fixture->dir);
     char *text = g_strdup_printf ("%s/notes.png", fixture->dir);
     char *missing = g_strdup_printf ("%s/missing.png", fixture->dir);
+    char *empty = g_strdup_printf ("%s/empty.png", fixture->dir);
+    char *huge = g_strdup_printf ("%s/huge.png", fixture->dir);
     g_autofree char *contents = NULL;
     gsize length;
 
@@ -207,8 +254,13 @@ fixture_set_up (Fixture       *fixture,
     g_assert_no_error (error);
     g_ptr_array_add (fixture->paths, truncated);
     g_ptr_array_add (fixture->paths, text);
+    g_file_set_contents (empty, "", 0, &error);
+    g_assert_no_error (error);
+    write_huge_png (huge);
     g_ptr_array_add (fixture->paths, missing);
-    fixture->n_bad = 3;
+    g_ptr_array_add (fixture->paths, empty);
+    g_ptr_array_add (fixture->paths, huge);
+    fixture->n_bad = 5;
   }
 }
 
@@ -356,6 +408,10 @@ test_extract_files (Fixture       *fixture,
   g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 0), "truncated.png"));
   g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 1), "notes.png"));
   g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 2), "missing.png"));
+  g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 3), "empty.png"));
+  g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 4), "huge.png"));
+  g_test_message ("%s", (const char *) g_ptr_array_index (first->skipped, 4));
+  g_assert_nonnull (strstr (g_ptr_array_index (first->skipped, 4), "beyond the limit"));
 
   /* Progress reached the main context, rose monotonically to the end. */
   g_assert_true (waiter.saw_busy);
