@@ -255,7 +255,7 @@ tz_backbone_extract_options_init (TzBackboneExtractOptions *options)
 }
 
 void
-tz_backbone_train_options_init (TzBackboneTrainOptions *options)
+tz_backbone_train_options_init_post (TzBackboneTrainOptions *options)
 {
   g_return_if_fail (options != NULL);
 
@@ -265,6 +265,26 @@ tz_backbone_train_options_init (TzBackboneTrainOptions *options)
   options->image_size = 64;
   options->normalize = FALSE;
   options->seed = 0;
+  options->augment = TZ_BACKBONE_AUGMENT_NONE;
+  options->label_smoothing = 0.0;
+  options->lr_schedule = TZ_BACKBONE_LR_CONSTANT;
+  options->warmup_fraction = 0.0;
+  options->rotation_task = FALSE;
+  options->weight_decay = 0.0;
+}
+
+void
+tz_backbone_train_options_init (TzBackboneTrainOptions *options)
+{
+  g_return_if_fail (options != NULL);
+
+  tz_backbone_train_options_init_post (options);
+  options->augment = TZ_BACKBONE_AUGMENT_ALL;
+  options->label_smoothing = 0.1;
+  options->lr_schedule = TZ_BACKBONE_LR_COSINE;
+  options->warmup_fraction = 0.05;
+  options->rotation_task = TRUE;
+  options->weight_decay = 0.0;
 }
 
 void

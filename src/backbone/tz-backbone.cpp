@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include <torch/cuda.h>
 #include <torch/nn.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
 #include <torch/version.h>
 
 #include "tz-backbone-private.h"
@@ -419,6 +421,16 @@ build_head (TzBackbone *self,
   net->register_module ("classifier", net->classifier);
 }
 
+torch::Tensor
+normalize_imagenet (torch::Tensor x)
+{
+  auto opts = torch::TensorOptions ().dtype (torch::kFloat).device (x.device ());
+  auto mean = torch::tensor ({0.485f, 0.456f, 0.406f}, opts).view ({1, 3, 1, 1});
+  auto std = torch::tensor ({0.229f, 0.224f, 0.225f}, opts).view ({1, 3, 1, 1});
+
+  return (x - mean) / std;
+}
+
 /* Every image of the batch as a float tensor [n, 3, size, size] on the
  * device, pixels in [0, 1], resized with antialiased bilinear
  * interpolation and optionally normalised with ImageNet's statistics. */
@@ -469,13 +481,7 @@ preprocess (TzBackbone           *self,
 
   x = parts.size () == 1 ? parts[0] : torch::cat (parts, 0);
   if (normalize)
-    {
-      auto opts = torch::TensorOptions ().dtype (torch::kFloat).device (self->device);
-      auto mean = torch::tensor ({0.485f, 0.456f, 0.406f}, opts).view ({1, 3, 1, 1});
-      auto std = torch::tensor ({0.229f, 0.224f, 0.225f}, opts).view ({1, 3, 1, 1});
-
-      x = (x - mean) / std;
-    }
+    x = normalize_imagenet (x);
   return x.contiguous (at::MemoryFormat::ChannelsLast);
 }
 
@@ -567,6 +573,165 @@ struct TrainScope
     net->eval ();
   }
 };
+
+/* The recipe's augmentations of a batch [n, 3, s, s] of pixels in [0, 1],
+ * before normalisation so that the padding is black. Every draw comes from
+ * the CPU's default generator (seeded by the caller) and then moves to the
+ * device, so a seed gives the same augmentations on every device. Returns
+ * the quarter turns of each image when @rotate, else an undefined tensor. */
+torch::Tensor
+augment_batch (torch::Tensor &x,
+               guint          augment,
+               bool           rotate)
+{
+  int64_t n = x.size (0);
+  int64_t size = x.size (2);
+  auto device = x.device ();
+  auto cpu_long = torch::TensorOptions ().dtype (torch::kLong);
+  torch::Tensor turns;
+
+  if (augment & TZ_BACKBONE_AUGMENT_CROP)
+    {
+      /* 4 pixels at 32 px, as the usual CIFAR recipe; the padded image is
+       * indexed at a random offset per image in one gather. */
+      int64_t pad = MAX (1, size / 8);
+      auto padded = torch::constant_pad_nd (x, {pad, pad, pad, pad}, 0.0);
+      auto offset_y = torch::randint (0, 2 * pad + 1, {n}, cpu_long).to (device);
+      auto offset_x = torch::randint (0, 2 * pad + 1, {n}, cpu_long).to (device);
+      auto span = torch::arange (size, torch::TensorOptions ().dtype (torch::kLong).device (device));
+      auto rows = (offset_y.view ({n, 1}) + span.view ({1, size})).view ({n, 1, size, 1});
+      auto cols = (offset_x.view ({n, 1}) + span.view ({1, size})).view ({n, 1, 1, size});
+      auto batch = torch::arange (n, torch::TensorOptions ().dtype (torch::kLong).device (device)).view ({n, 1, 1, 1});
+      auto channel = torch::arange (x.size (1), torch::TensorOptions ().dtype (torch::kLong).device (device)).view ({1, -1, 1, 1});
+
+      x = padded.index ({batch, channel, rows, cols});
+    }
+  if (augment & TZ_BACKBONE_AUGMENT_FLIP)
+    {
+      auto flip = torch::randint (0, 2, {n}, cpu_long).to (device).to (torch::kBool).view ({n, 1, 1, 1});
+
+      x = torch::where (flip, x.flip ({3}), x);
+    }
+  if (rotate)
+    {
+      turns = torch::randint (0, 4, {n}, cpu_long);
+      x = x.clone ();
+      for (int64_t k = 1; k < 4; k++)
+        {
+          auto which = (turns == k).nonzero ().squeeze (1).to (device);
+
+          if (which.numel () > 0)
+            x.index_put_ ({which}, torch::rot90 (x.index_select (0, which), k, {2, 3}));
+        }
+      turns = turns.to (device);
+    }
+  return turns;
+}
+
+/* Training with rotation as label augmentation swaps in a head 4 times as
+ * wide for the duration of a scope; the caller's head gets back the rows
+ * of the upright images, however training ends. */
+struct RotationHeadScope
+{
+  EfficientNet &net;
+  torch::nn::Sequential saved_classifier{nullptr};
+  torch::nn::Linear saved_fc{nullptr};
+  bool active = false;
+
+  RotationHeadScope (EfficientNet &net_,
+                     guint         n_classes,
+                     guint64       seed,
+                     at::Device    device)
+    : net (net_)
+  {
+    auto gen = at::make_generator<at::CPUGeneratorImpl> (seed ^ G_GUINT64_CONSTANT (0x5a4d));
+    auto fc = torch::nn::Linear (net->info->head_channels, 4 * n_classes);
+    auto classifier = torch::nn::Sequential (
+      torch::nn::Dropout (torch::nn::DropoutOptions (net->info->dropout)),
+      fc);
+
+    init_module (*fc, gen);
+    classifier->to (device);
+    saved_classifier = net->classifier;
+    saved_fc = net->fc;
+    net->unregister_module ("classifier");
+    net->classifier = classifier;
+    net->fc = fc;
+    net->register_module ("classifier", classifier);
+    active = true;
+  }
+
+  ~RotationHeadScope ()
+  {
+    if (!active)
+      return;
+    torch::NoGradGuard no_grad;
+    auto upright = torch::arange (0, net->fc->weight.size (0), 4,
+                                  torch::TensorOptions ().dtype (torch::kLong).device (net->fc->weight.device ()));
+
+    saved_fc->weight.copy_ (net->fc->weight.index_select (0, upright));
+    saved_fc->bias.copy_ (net->fc->bias.index_select (0, upright));
+    net->unregister_module ("classifier");
+    net->classifier = saved_classifier;
+    net->fc = saved_fc;
+    net->register_module ("classifier", saved_classifier);
+    saved_classifier->train (net->is_training ());
+  }
+};
+
+/* The learning rate at @step of @n_steps (from 0): a linear rise over
+ * @warmup steps, then constant or half a cosine down to 0. */
+double
+learning_rate_at (const TzBackboneTrainOptions *options,
+                  guint64                       step,
+                  guint64                       n_steps,
+                  guint64                       warmup)
+{
+  double base = options->learning_rate;
+
+  if (step < warmup)
+    return base * (double) (step + 1) / (double) warmup;
+  if (options->lr_schedule == TZ_BACKBONE_LR_CONSTANT || n_steps <= warmup)
+    return base;
+  return base * 0.5 * (1.0 + std::cos (G_PI * (double) (step - warmup) / (double) (n_steps - warmup)));
+}
+
+bool
+check_recipe (const TzBackboneTrainOptions *options,
+              GError                      **error)
+{
+  if ((options->augment & ~(guint) TZ_BACKBONE_AUGMENT_ALL) != 0)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "Unknown augmentation flags 0x%x", options->augment);
+      return false;
+    }
+  if (options->lr_schedule != TZ_BACKBONE_LR_CONSTANT && options->lr_schedule != TZ_BACKBONE_LR_COSINE)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "Unknown learning-rate schedule %d", (int) options->lr_schedule);
+      return false;
+    }
+  if (!(options->label_smoothing >= 0.0 && options->label_smoothing < 1.0))
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "Label smoothing %g is outside [0, 1)", options->label_smoothing);
+      return false;
+    }
+  if (!(options->warmup_fraction >= 0.0 && options->warmup_fraction < 1.0))
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "A warm-up over %g of the steps is outside [0, 1)", options->warmup_fraction);
+      return false;
+    }
+  if (!(options->weight_decay >= 0.0) || !std::isfinite (options->weight_decay))
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "Weight decay %g is negative or not finite", options->weight_decay);
+      return false;
+    }
+  return true;
+}
 
 } /* namespace */
 
@@ -1091,7 +1256,8 @@ tz_backbone_train (TzBackbone                    *self,
                    "and a positive learning rate");
       return FALSE;
     }
-  if (!check_image_size (options->image_size, error) || !check_images (images, n_images, error))
+  if (!check_recipe (options, error)
+      || !check_image_size (options->image_size, error) || !check_images (images, n_images, error))
     return FALSE;
   for (guint i = 0; i < n_images; i++)
     if (labels[i] >= self->n_classes)
@@ -1107,9 +1273,21 @@ tz_backbone_train (TzBackbone                    *self,
       apply_threads (self);
       torch::manual_seed (options->seed);
 
+      bool rotate = options->rotation_task;
+      std::unique_ptr<RotationHeadScope> rotation_head;
+      if (rotate)
+        rotation_head.reset (new RotationHeadScope (self->net, self->n_classes, options->seed, self->device));
       TrainScope scope (self->net);
-      torch::optim::Adam optimizer (self->net->parameters (),
-                                    torch::optim::AdamOptions (options->learning_rate));
+      std::unique_ptr<torch::optim::Optimizer> optimizer;
+      if (options->weight_decay > 0.0)
+        optimizer.reset (new torch::optim::AdamW (self->net->parameters (),
+                                                  torch::optim::AdamWOptions (options->learning_rate)
+                                                    .weight_decay (options->weight_decay)));
+      else
+        optimizer.reset (new torch::optim::Adam (self->net->parameters (),
+                                                 torch::optim::AdamOptions (options->learning_rate)));
+      auto loss_options = torch::nn::functional::CrossEntropyFuncOptions ()
+                            .label_smoothing (options->label_smoothing);
       std::vector<int64_t> all_labels (labels, labels + n_images);
       auto targets = torch::tensor (all_labels, torch::kLong);
       /* Batch norm cannot train on a single image at a 1x1 map, so a
@@ -1117,6 +1295,9 @@ tz_backbone_train (TzBackbone                    *self,
       guint n_steps = (n_images + options->batch_size - 1) / options->batch_size;
       if (n_images % options->batch_size == 1)
         n_steps--;
+      guint64 total_steps = (guint64) n_steps * options->epochs;
+      guint64 warmup = (guint64) std::ceil (options->warmup_fraction * (double) total_steps);
+      bool scheduled = warmup > 0 || options->lr_schedule != TZ_BACKBONE_LR_CONSTANT;
 
       for (guint epoch = 0; epoch < options->epochs; epoch++)
         {
@@ -1135,14 +1316,33 @@ tz_backbone_train (TzBackbone                    *self,
 
               for (guint i = 0; i < count; i++)
                 batch[i] = images[index[first + i]];
-              auto x = preprocess (self, batch.data (), count, options->image_size, options->normalize);
+              auto x = preprocess (self, batch.data (), count, options->image_size, false);
               auto y = targets.index_select (0, order.slice (0, first, first + count)).to (self->device);
 
+              if (options->augment != TZ_BACKBONE_AUGMENT_NONE || rotate)
+                {
+                  auto turns = augment_batch (x, options->augment, rotate);
+
+                  if (rotate)
+                    y = y * 4 + turns;
+                }
+              if (options->normalize)
+                x = normalize_imagenet (x);
+              x = x.contiguous (at::MemoryFormat::ChannelsLast);
+
+              if (scheduled)
+                {
+                  double rate = learning_rate_at (options, (guint64) epoch * n_steps + step, total_steps, warmup);
+
+                  for (auto &group : optimizer->param_groups ())
+                    group.options ().set_lr (rate);
+                }
+
               auto logits = self->net->forward (x);
-              auto loss = torch::nn::functional::cross_entropy (logits, y);
-              optimizer.zero_grad ();
+              auto loss = torch::nn::functional::cross_entropy (logits, y, loss_options);
+              optimizer->zero_grad ();
               loss.backward ();
-              optimizer.step ();
+              optimizer->step ();
 
               double value = loss.item<double> ();
               if (!std::isfinite (value))

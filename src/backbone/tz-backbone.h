@@ -206,13 +206,60 @@ gboolean     tz_backbone_extract                  (TzBackbone                   
                                                    GError                        **error);
 
 /**
+ * TzBackboneAugment:
+ * @TZ_BACKBONE_AUGMENT_NONE: images as they are
+ * @TZ_BACKBONE_AUGMENT_CROP: pad every side by image_size / 8 pixels of
+ *   black (before normalisation), then crop image_size back at a random
+ *   offset, per image
+ * @TZ_BACKBONE_AUGMENT_FLIP: mirror left-right with probability 1/2, per
+ *   image
+ *
+ * Flags for #TzBackboneTrainOptions.augment.
+ */
+typedef enum
+{
+  TZ_BACKBONE_AUGMENT_NONE = 0,
+  TZ_BACKBONE_AUGMENT_CROP = 1 << 0,
+  TZ_BACKBONE_AUGMENT_FLIP = 1 << 1,
+} TzBackboneAugment;
+
+#define TZ_BACKBONE_AUGMENT_ALL (TZ_BACKBONE_AUGMENT_CROP | TZ_BACKBONE_AUGMENT_FLIP)
+
+/**
+ * TzBackboneLrSchedule:
+ * @TZ_BACKBONE_LR_CONSTANT: the learning rate throughout (after the
+ *   warm-up, if any)
+ * @TZ_BACKBONE_LR_COSINE: half a cosine from the learning rate down to 0
+ *   over the steps after the warm-up
+ */
+typedef enum
+{
+  TZ_BACKBONE_LR_CONSTANT,
+  TZ_BACKBONE_LR_COSINE,
+} TzBackboneLrSchedule;
+
+/**
  * TzBackboneTrainOptions:
  * @epochs: passes over the images
  * @batch_size: images per step (the last, smaller batch is kept)
  * @learning_rate: Adam's step size
  * @image_size: square input side (as for extraction)
  * @normalize: ImageNet normalisation, as for extraction
- * @seed: shuffling, dropout and stochastic depth draw from it
+ * @seed: shuffling, dropout, stochastic depth and every augmentation draw
+ *   from it
+ * @augment: #TzBackboneAugment flags
+ * @label_smoothing: the share of each target spread evenly over all the
+ *   head's outputs, in [0, 1)
+ * @lr_schedule: how the learning rate changes over the steps
+ * @warmup_fraction: the share of all steps, in [0, 1), over which the
+ *   learning rate first rises linearly from learning_rate / warm-up steps
+ *   to learning_rate
+ * @rotation_task: self-supervised label augmentation: every image is
+ *   turned by a random multiple of 90° and the network learns the joint
+ *   label class × 4 + quarter turns, through a temporary head 4 times as
+ *   wide (the same number of images per epoch as without it)
+ * @weight_decay: decoupled weight decay (AdamW) when positive, plain Adam
+ *   at 0
  */
 typedef struct
 {
@@ -222,11 +269,24 @@ typedef struct
   guint    image_size;
   gboolean normalize;
   guint64  seed;
+  guint    augment;
+  double   label_smoothing;
+  TzBackboneLrSchedule lr_schedule;
+  double   warmup_fraction;
+  gboolean rotation_task;
+  double   weight_decay;
 } TzBackboneTrainOptions;
 
-/* The post's recipe: 50 epochs, batch 128, learning rate 1e-3, 64 px,
- * no normalisation, seed 0. */
+/* Tsuzuki's recipe (tests/bench/bench-recipes.sh measures it against the
+ * post's): the post's 50 epochs, batch 128, learning rate 1e-3, 64 px, no
+ * normalisation and seed 0, plus random crops and flips, label smoothing
+ * 0.1, a cosine learning rate after a warm-up over 5% of the steps, and
+ * the rotation task; plain Adam. */
 void         tz_backbone_train_options_init       (TzBackboneTrainOptions *options);
+/* Exactly the post's recipe: the same sizes as above, with no
+ * augmentation, no label smoothing, a constant learning rate without
+ * warm-up, no rotation task and plain Adam. */
+void         tz_backbone_train_options_init_post  (TzBackboneTrainOptions *options);
 
 /**
  * TzBackboneTrainProgress:
@@ -253,14 +313,20 @@ typedef struct
 typedef void (*TzBackboneTrainProgressFunc) (const TzBackboneTrainProgress *progress,
                                              gpointer                       user_data);
 
-/* Base training, the post's first step: Adam on cross-entropy over the
- * whole network and its head, with the options above, then back to
- * evaluation mode. On the CPU the same seed, images and thread count give
- * the same weights. The network needs a head (tz_backbone_reset_head())
+/* Base training, the post's first step: Adam (AdamW with weight decay)
+ * on cross-entropy over the whole network and its head, with the options
+ * above, then back to evaluation mode. On the CPU the same seed, images
+ * and thread count give the same weights. The network needs a head (tz_backbone_reset_head())
  * and every label must be below its width (TZ_ERROR_INVALID_ARGUMENT
  * otherwise, naming the image). @cancellable is checked between steps:
  * G_IO_ERROR_CANCELLED then, with the weights of the last step taken.
- * TZ_ERROR_NUMERICAL when the loss diverges to NaN. */
+ * TZ_ERROR_NUMERICAL when the loss diverges to NaN.
+ * TZ_ERROR_INVALID_ARGUMENT as well, before any step, for unknown
+ * augmentation flags or schedule, label smoothing or warm-up outside
+ * [0, 1), or a negative or non-finite weight decay. With @rotation_task,
+ * the caller's head is given back at its width however training ends:
+ * class c takes the trained weights of the joint label (c, upright), so it
+ * still classifies upright images. */
 gboolean     tz_backbone_train                    (TzBackbone                    *self,
                                                    const TzImage *const          *images,
                                                    const guint                   *labels,

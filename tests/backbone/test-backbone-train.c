@@ -20,7 +20,9 @@
  * images (the stripes' orientation is the class; phase, frequency, tint
  * and noise vary). Training must lower the loss, and the trained
  * network's penultimate features must separate the classes better than
- * the untrained network's, as judged by the Gaussian classifier. */
+ * the untrained network's, as judged by the Gaussian classifier. Each
+ * option of the recipe must be reproducible for a seed and change the
+ * run when switched on. */
 
 #define N_CLASSES 4
 #define N_TRAIN_PER_CLASS 24
@@ -181,7 +183,9 @@ train (TzBackbone *backbone,
   TzBackboneTrainOptions options;
   g_autoptr(GError) error = NULL;
 
-  tz_backbone_train_options_init (&options);
+  /* The post's recipe: the rotation task would make the stripes' classes
+   * ambiguous (a quarter turn maps one orientation onto another). */
+  tz_backbone_train_options_init_post (&options);
   options.epochs = epochs;
   options.batch_size = 8;
   options.image_size = SIZE;
@@ -295,6 +299,221 @@ test_bad_arguments (void)
   g_assert_nonnull (strstr (error->message, "Image 1 has label 4"));
 }
 
+typedef enum
+{
+  OPTION_CROP,
+  OPTION_FLIP,
+  OPTION_SMOOTHING,
+  OPTION_COSINE,
+  OPTION_WARMUP,
+  OPTION_ROTATION,
+  OPTION_DECAY,
+  N_OPTIONS
+} RecipeOption;
+
+static const char *const option_names[N_OPTIONS] = {
+  "crop", "flip", "label smoothing", "cosine", "warm-up", "rotation", "weight decay",
+};
+
+/* The per-step losses of a short run from the post's recipe with at most
+ * one option switched on, at @size pixels (not a multiple of 8, so the
+ * crop's padding rounds). */
+static GArray *
+short_run (int   option,
+           guint size)
+{
+  g_autoptr(TzBackbone) backbone = new_network ();
+  g_autoptr(GError) error = NULL;
+  TzBackboneTrainOptions options;
+  Recorder rec = { 0 };
+
+  tz_backbone_train_options_init_post (&options);
+  options.epochs = 1;
+  options.batch_size = 4;
+  options.image_size = size;
+  options.seed = 5;
+  switch (option)
+    {
+    case OPTION_CROP: options.augment = TZ_BACKBONE_AUGMENT_CROP; break;
+    case OPTION_FLIP: options.augment = TZ_BACKBONE_AUGMENT_FLIP; break;
+    case OPTION_SMOOTHING: options.label_smoothing = 0.2; break;
+    case OPTION_COSINE: options.lr_schedule = TZ_BACKBONE_LR_COSINE; break;
+    case OPTION_WARMUP: options.warmup_fraction = 0.5; break;
+    case OPTION_ROTATION: options.rotation_task = TRUE; break;
+    case OPTION_DECAY: options.weight_decay = 0.5; break;
+    default: break;
+    }
+  rec.losses = g_array_new (FALSE, FALSE, sizeof (double));
+  rec.epoch_loss = g_array_new (FALSE, FALSE, sizeof (double));
+  g_assert_true (tz_backbone_train (backbone, (const TzImage *const *) train_split.images->pdata,
+                                    train_split.labels, 12, &options,
+                                    record_progress, &rec, NULL, &error));
+  g_assert_no_error (error);
+  /* Whatever the recipe, the caller's head keeps its width. */
+  g_assert_cmpuint (tz_backbone_get_n_classes (backbone), ==, N_CLASSES);
+  g_array_unref (rec.epoch_loss);
+  return rec.losses;
+}
+
+static gboolean
+same_losses (GArray *a,
+             GArray *b)
+{
+  return a->len == b->len && memcmp (a->data, b->data, a->len * sizeof (double)) == 0;
+}
+
+static void
+test_recipe_options (void)
+{
+  g_autoptr(GArray) plain = short_run (-1, 20);
+  g_autoptr(GArray) plain_again = short_run (-1, 20);
+
+  g_assert_cmpuint (plain->len, ==, 3);
+  g_assert_true (same_losses (plain, plain_again));
+  for (int option = 0; option < N_OPTIONS; option++)
+    {
+      g_autoptr(GArray) on = short_run (option, 20);
+      g_autoptr(GArray) again = short_run (option, 20);
+
+      g_test_message ("%s: losses %.4f %.4f %.4f (off: %.4f %.4f %.4f)", option_names[option],
+                      g_array_index (on, double, 0), g_array_index (on, double, 1),
+                      g_array_index (on, double, 2), g_array_index (plain, double, 0),
+                      g_array_index (plain, double, 1), g_array_index (plain, double, 2));
+      g_assert_cmpuint (on->len, ==, plain->len);
+      for (guint i = 0; i < on->len; i++)
+        g_assert_true (isfinite (g_array_index (on, double, i)));
+      /* Reproducible for a seed on the CPU, and not the same run as
+       * without the option. */
+      g_assert_true (same_losses (on, again));
+      g_assert_false (same_losses (on, plain));
+    }
+}
+
+/* Label augmentation with rotations: the joint task is learnable only up
+ * to the stripes' symmetries (half a turn changes nothing, a quarter turn
+ * swaps orientations), so the loss cannot approach 0 (about ln 4 at
+ * best), yet it must fall; afterwards the caller's head is back at its
+ * width and the weights load into a network of that width. */
+static void
+test_rotation_task (void)
+{
+  g_autoptr(TzBackbone) backbone = new_network ();
+  g_autoptr(TzBackbone) reloaded = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tsuzuki-train-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "rotation.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  TzBackboneTrainOptions options;
+  Recorder rec = { 0 };
+  double first, last;
+
+  tz_backbone_train_options_init_post (&options);
+  options.rotation_task = TRUE;
+  options.epochs = 6;
+  options.batch_size = 8;
+  options.image_size = SIZE;
+  options.seed = 11;
+  rec.losses = g_array_new (FALSE, FALSE, sizeof (double));
+  rec.epoch_loss = g_array_new (FALSE, FALSE, sizeof (double));
+  g_assert_true (tz_backbone_train (backbone, (const TzImage *const *) train_split.images->pdata,
+                                    train_split.labels, train_split.n, &options,
+                                    record_progress, &rec, NULL, &error));
+  g_assert_no_error (error);
+  first = g_array_index (rec.epoch_loss, double, 0);
+  last = g_array_index (rec.epoch_loss, double, rec.epoch_loss->len - 1);
+  g_test_message ("rotation task: mean loss %.3f in the first epoch, %.3f in the last", first, last);
+  /* Tiny batches of an ambiguous task make the loss noisy: it must
+   * fall, not by a set amount. */
+  g_assert_cmpfloat (last, <, first);
+
+  g_assert_cmpuint (tz_backbone_get_n_classes (backbone), ==, N_CLASSES);
+  g_assert_true (tz_backbone_save_weights (backbone, path, &error));
+  g_assert_no_error (error);
+  reloaded = tz_backbone_new (TZ_BACKBONE_B0, N_CLASSES, &error);
+  g_assert_no_error (error);
+  g_assert_true (tz_backbone_load_weights (reloaded, path, &error));
+  g_assert_no_error (error);
+
+  g_array_unref (rec.losses);
+  g_array_unref (rec.epoch_loss);
+  test_rm_rf (dir);
+}
+
+static void
+test_bad_recipe (void)
+{
+  g_autoptr(TzBackbone) backbone = new_network ();
+  struct
+  {
+    const char *what;
+    guint       augment;
+    double      smoothing;
+    int         schedule;
+    double      warmup;
+    double      decay;
+  } cases[] = {
+    { "smoothing 1", 0, 1.0, TZ_BACKBONE_LR_CONSTANT, 0.0, 0.0 },
+    { "smoothing -0.1", 0, -0.1, TZ_BACKBONE_LR_CONSTANT, 0.0, 0.0 },
+    { "smoothing NaN", 0, NAN, TZ_BACKBONE_LR_CONSTANT, 0.0, 0.0 },
+    { "warm-up 1", 0, 0.0, TZ_BACKBONE_LR_CONSTANT, 1.0, 0.0 },
+    { "warm-up -0.5", 0, 0.0, TZ_BACKBONE_LR_CONSTANT, -0.5, 0.0 },
+    { "decay -1", 0, 0.0, TZ_BACKBONE_LR_CONSTANT, 0.0, -1.0 },
+    { "decay infinite", 0, 0.0, TZ_BACKBONE_LR_CONSTANT, 0.0, INFINITY },
+    { "augment 0x4", 0x4, 0.0, TZ_BACKBONE_LR_CONSTANT, 0.0, 0.0 },
+    { "schedule 7", 0, 0.0, 7, 0.0, 0.0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      TzBackboneTrainOptions options;
+      Recorder rec = { 0 };
+
+      tz_backbone_train_options_init (&options);
+      options.image_size = SIZE;
+      options.augment = cases[i].augment;
+      options.label_smoothing = cases[i].smoothing;
+      options.lr_schedule = (TzBackboneLrSchedule) cases[i].schedule;
+      options.warmup_fraction = cases[i].warmup;
+      options.weight_decay = cases[i].decay;
+      g_test_message ("%s", cases[i].what);
+      g_assert_false (tz_backbone_train (backbone, (const TzImage *const *) train_split.images->pdata,
+                                         train_split.labels, 8, &options, record_progress, &rec,
+                                         NULL, &error));
+      g_assert_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT);
+      /* Refused before any step. */
+      g_assert_cmpuint (rec.calls, ==, 0);
+    }
+}
+
+/* The post's recipe is the old behaviour, and Tsuzuki's differs from it
+ * only in the recipe's options. */
+static void
+test_recipe_defaults (void)
+{
+  TzBackboneTrainOptions post, ours;
+
+  tz_backbone_train_options_init_post (&post);
+  tz_backbone_train_options_init (&ours);
+  g_assert_cmpuint (post.epochs, ==, 50);
+  g_assert_cmpuint (post.batch_size, ==, 128);
+  g_assert_cmpfloat (post.learning_rate, ==, 1e-3);
+  g_assert_cmpuint (post.image_size, ==, 64);
+  g_assert_false (post.normalize);
+  g_assert_cmpuint (post.augment, ==, TZ_BACKBONE_AUGMENT_NONE);
+  g_assert_cmpfloat (post.label_smoothing, ==, 0.0);
+  g_assert_cmpint (post.lr_schedule, ==, TZ_BACKBONE_LR_CONSTANT);
+  g_assert_cmpfloat (post.warmup_fraction, ==, 0.0);
+  g_assert_false (post.rotation_task);
+  g_assert_cmpfloat (post.weight_decay, ==, 0.0);
+
+  g_assert_cmpuint (ours.epochs, ==, post.epochs);
+  g_assert_cmpuint (ours.batch_size, ==, post.batch_size);
+  g_assert_cmpfloat (ours.learning_rate, ==, post.learning_rate);
+  g_assert_cmpuint (ours.image_size, ==, post.image_size);
+  g_assert_cmpint (ours.normalize, ==, post.normalize);
+  g_assert_cmpuint (ours.seed, ==, post.seed);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -307,6 +526,10 @@ main (int   argc,
   g_test_add_func ("/backbone/train/training-helps", test_training_helps);
   g_test_add_func ("/backbone/train/cancel", test_cancel);
   g_test_add_func ("/backbone/train/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/backbone/train/recipe-options", test_recipe_options);
+  g_test_add_func ("/backbone/train/rotation-task", test_rotation_task);
+  g_test_add_func ("/backbone/train/bad-recipe", test_bad_recipe);
+  g_test_add_func ("/backbone/train/recipe-defaults", test_recipe_defaults);
 
   return g_test_run ();
 }
