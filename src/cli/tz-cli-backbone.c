@@ -21,6 +21,13 @@ tz_cli_backbone_args_clear (TzCliBackboneArgs *args)
   g_clear_pointer (&args->layers, g_free);
   g_clear_pointer (&args->normalize, g_free);
   g_clear_pointer (&args->device, g_free);
+  g_clear_pointer (&args->recipe, g_free);
+  g_clear_pointer (&args->augment, g_free);
+  g_clear_pointer (&args->label_smoothing, g_free);
+  g_clear_pointer (&args->lr_schedule, g_free);
+  g_clear_pointer (&args->warmup, g_free);
+  g_clear_pointer (&args->rotation_task, g_free);
+  g_clear_pointer (&args->weight_decay, g_free);
 }
 
 GOptionGroup *
@@ -36,9 +43,25 @@ tz_cli_backbone_option_group (TzCliBackboneArgs *args)
       N_("Images per training step (default 128)"), N_("N") },
     { "learning-rate", 0, 0, G_OPTION_ARG_DOUBLE, &args->learning_rate,
       N_("Adam's learning rate (default 0.001)"), N_("RATE") },
+    { "recipe", 0, 0, G_OPTION_ARG_STRING, &args->recipe,
+      N_("Training recipe: tsuzuki (the default: augmentation, label smoothing, cosine "
+         "learning rate, rotation task) or post (exactly the blog post's)"), N_("RECIPE") },
+    { "augment", 0, 0, G_OPTION_ARG_STRING, &args->augment,
+      N_("Training augmentation: crop,flip, crop, flip or none"), N_("LIST") },
+    { "label-smoothing", 0, 0, G_OPTION_ARG_STRING, &args->label_smoothing,
+      N_("Label smoothing of the training loss, in [0, 1)"), N_("AMOUNT") },
+    { "lr-schedule", 0, 0, G_OPTION_ARG_STRING, &args->lr_schedule,
+      N_("Learning rate over the training: constant or cosine"), N_("SCHEDULE") },
+    { "warmup", 0, 0, G_OPTION_ARG_STRING, &args->warmup,
+      N_("Share of the training steps with a linearly rising learning rate, in [0, 1)"),
+      N_("FRACTION") },
+    { "rotation-task", 0, 0, G_OPTION_ARG_STRING, &args->rotation_task,
+      N_("Also learn each training image's rotation (self-supervised): on or off"), N_("on|off") },
+    { "weight-decay", 0, 0, G_OPTION_ARG_STRING, &args->weight_decay,
+      N_("AdamW's decoupled weight decay (0: plain Adam)"), N_("AMOUNT") },
     { "layers", 0, 0, G_OPTION_ARG_STRING, &args->layers,
-      N_("penultimate, concat, all, or stage numbers such as 1,2,3,5,7 (default "
-         "penultimate)"), N_("LAYERS") },
+      N_("penultimate, concat, all, or stage numbers such as 1,2,3,5,7 (default concat "
+         "from scratch, penultimate with a weight file)"), N_("LAYERS") },
     { "normalize", 0, 0, G_OPTION_ARG_STRING, &args->normalize,
       N_("imagenet or none (default imagenet with a weight file, none from scratch)"), N_("MODE") },
     { "device", 0, 0, G_OPTION_ARG_STRING, &args->device,
@@ -111,6 +134,109 @@ store_result (GObject      *source,
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
+static gboolean
+parse_fraction (const char  *flag,
+                const char  *value,
+                double       upper,
+                double      *result,
+                GError     **error)
+{
+  char *end = NULL;
+  double parsed = g_ascii_strtod (value, &end);
+
+  if (end == value || *end != '\0' || !(parsed >= 0.0 && parsed < upper))
+    {
+      if (upper == G_MAXDOUBLE)
+        g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                     _("--%s %s: expected a number of 0 or more"), flag, value);
+      else
+        g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                     _("--%s %s: expected a number in [0, %g)"), flag, value, upper);
+      return FALSE;
+    }
+  *result = parsed;
+  return TRUE;
+}
+
+gboolean
+tz_cli_backbone_train_options (const TzCliBackboneArgs *args,
+                               TzBackboneTrainOptions  *options,
+                               GError                 **error)
+{
+  g_return_val_if_fail (args != NULL, FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (args->recipe == NULL || g_str_equal (args->recipe, "tsuzuki"))
+    tz_backbone_train_options_init (options);
+  else if (g_str_equal (args->recipe, "post"))
+    tz_backbone_train_options_init_post (options);
+  else
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   _("--recipe %s: expected tsuzuki or post"), args->recipe);
+      return FALSE;
+    }
+
+  if (args->augment != NULL)
+    {
+      g_auto(GStrv) parts = g_strsplit (args->augment, ",", -1);
+
+      options->augment = TZ_BACKBONE_AUGMENT_NONE;
+      for (guint i = 0; parts[i] != NULL; i++)
+        {
+          const char *part = g_strstrip (parts[i]);
+
+          if (g_str_equal (part, "crop"))
+            options->augment |= TZ_BACKBONE_AUGMENT_CROP;
+          else if (g_str_equal (part, "flip"))
+            options->augment |= TZ_BACKBONE_AUGMENT_FLIP;
+          else if (!g_str_equal (part, "none") || parts[1] != NULL)
+            {
+              g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                           _("--augment %s: expected crop,flip, crop, flip or none"), args->augment);
+              return FALSE;
+            }
+        }
+    }
+  if (args->label_smoothing != NULL
+      && !parse_fraction ("label-smoothing", args->label_smoothing, 1.0, &options->label_smoothing, error))
+    return FALSE;
+  if (args->lr_schedule != NULL)
+    {
+      if (g_str_equal (args->lr_schedule, "constant"))
+        options->lr_schedule = TZ_BACKBONE_LR_CONSTANT;
+      else if (g_str_equal (args->lr_schedule, "cosine"))
+        options->lr_schedule = TZ_BACKBONE_LR_COSINE;
+      else
+        {
+          g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                       _("--lr-schedule %s: expected constant or cosine"), args->lr_schedule);
+          return FALSE;
+        }
+    }
+  if (args->warmup != NULL
+      && !parse_fraction ("warmup", args->warmup, 1.0, &options->warmup_fraction, error))
+    return FALSE;
+  if (args->rotation_task != NULL)
+    {
+      if (g_str_equal (args->rotation_task, "on"))
+        options->rotation_task = TRUE;
+      else if (g_str_equal (args->rotation_task, "off"))
+        options->rotation_task = FALSE;
+      else
+        {
+          g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                       _("--rotation-task %s: expected on or off"), args->rotation_task);
+          return FALSE;
+        }
+    }
+  if (args->weight_decay != NULL
+      && !parse_fraction ("weight-decay", args->weight_decay, G_MAXDOUBLE, &options->weight_decay, error))
+    return FALSE;
+  return TRUE;
+}
+
 /* A digest of everything the trained weights depend on. */
 static char *
 training_digest (const TzCliBackboneArgs      *args,
@@ -120,11 +246,16 @@ training_digest (const TzCliBackboneArgs      *args,
                  GArray                       *labels)
 {
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *header = g_strdup_printf ("tsuzuki-train-1 %s epochs=%u batch=%u lr=%.17g "
-                                             "size=%u normalize=%d seed=%" G_GUINT64_FORMAT,
+  g_autofree char *header = g_strdup_printf ("tsuzuki-train-2 %s epochs=%u batch=%u lr=%.17g "
+                                             "size=%u normalize=%d seed=%" G_GUINT64_FORMAT " "
+                                             "augment=%u smoothing=%.17g schedule=%d warmup=%.17g "
+                                             "rotation=%d decay=%.17g",
                                              args->backbone, options->epochs, options->batch_size,
                                              options->learning_rate, options->image_size,
-                                             options->normalize, options->seed);
+                                             options->normalize, options->seed, options->augment,
+                                             options->label_smoothing, (int) options->lr_schedule,
+                                             options->warmup_fraction, options->rotation_task != FALSE,
+                                             options->weight_decay);
 
   g_checksum_update (checksum, (const guchar *) header, -1);
   g_checksum_update (checksum, (const guchar *) labels->data, labels->len * sizeof (guint));
@@ -201,7 +332,8 @@ train_weights (const TzCliBackboneArgs  *args,
       return NULL;
     }
 
-  tz_backbone_train_options_init (&train.options);
+  if (!tz_cli_backbone_train_options (args, &train.options, error))
+    return NULL;
   train.options.epochs = (guint) args->train_epochs;
   if (args->train_batch > 0)
     train.options.batch_size = (guint) args->train_batch;
@@ -285,6 +417,8 @@ tz_cli_backbone_create (const TzCliBackboneArgs  *args,
   if (!tz_backbone_variant_from_string (args->backbone, &options.variant, error))
     return NULL;
   tz_backbone_extract_options_init (&options.extract);
+  if (scratch)
+    options.extract.layers = TZ_CLI_SCRATCH_LAYERS;
   if (args->layers != NULL && !tz_backbone_layers_parse (args->layers, &options.extract.layers, error))
     return NULL;
   options.extract.normalize = !scratch;

@@ -4,9 +4,14 @@
 #include <gio/gio.h>
 
 #include "tz-cli-data.h"
+#include "tz-backbone.h"
 #include "tz-extractor.h"
 
 G_BEGIN_DECLS
+
+/* The endpoints a network trained from scratch is read at when --layers
+ * is not given (ImageNet weight files keep the penultimate layer). */
+#define TZ_CLI_SCRATCH_LAYERS TZ_BACKBONE_LAYERS_CONCAT
 
 /* The network options of `protocol` and `demo`. */
 typedef struct
@@ -23,10 +28,25 @@ typedef struct
   int      batch;
   int      threads;
   gint64   seed;
+  /* The training recipe: NULL leaves each at the recipe's value. */
+  char    *recipe;          /* tsuzuki | post */
+  char    *augment;         /* crop,flip | crop | flip | none */
+  char    *label_smoothing;
+  char    *lr_schedule;     /* constant | cosine */
+  char    *warmup;
+  char    *rotation_task;   /* on | off */
+  char    *weight_decay;
 } TzCliBackboneArgs;
 
 void         tz_cli_backbone_args_clear (TzCliBackboneArgs *args);
 GOptionGroup *tz_cli_backbone_option_group (TzCliBackboneArgs *args);
+
+/* The training options the arguments describe: the recipe (Tsuzuki's by
+ * default, or the post's), then each override. TZ_ERROR_INVALID_ARGUMENT
+ * names the flag and the value it cannot take. */
+gboolean     tz_cli_backbone_train_options (const TzCliBackboneArgs *args,
+                                            TzBackboneTrainOptions  *options,
+                                            GError                 **error);
 
 /* The EfficientNet extractor the arguments describe. From scratch with
  * train_epochs > 0, it first base-trains the network on the training

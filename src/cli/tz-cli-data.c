@@ -335,6 +335,10 @@ tz_cli_data_extract (TzCliData     *self,
     return NULL;
   for (guint i = 0; i < extraction->skipped->len; i++)
     g_ptr_array_add (self->skipped, g_strdup (g_ptr_array_index (extraction->skipped, i)));
+  self->n_decoded = extraction->n_decoded;
+  self->n_extracted = extraction->n_extracted;
+  self->n_cache_hits = extraction->n_cache_hits;
+  self->extract_seconds = extraction->seconds;
   if (!quiet)
     /* TRANSLATORS: features computed now, and those found in the feature cache */
     g_printerr (_("Features: %u computed, %u from the cache, in %.1f s\n"),

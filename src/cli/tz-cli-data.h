@@ -26,6 +26,11 @@ typedef struct
   GArray     *splits;   /* TzSplit */
   gboolean    grey;     /* every image has one channel */
   GPtrArray  *skipped;  /* "path: reason" */
+  /* What the last tz_cli_data_extract() cost. */
+  guint       n_decoded;
+  guint       n_extracted;
+  guint       n_cache_hits;
+  double      extract_seconds;
 } TzCliData;
 
 /* Reads @spec: "fashion-mnist" (Debian's dataset-fashion-mnist), a folder
@@ -45,7 +50,9 @@ void          tz_cli_data_free    (TzCliData      *self);
  * through the extractor at most once per recipe), running the main context
  * meanwhile; a progress bar on a terminal, plain lines otherwise (none
  * when @quiet). Inputs the engine could not use join @self's skipped list
- * and leave the feature set. G_IO_ERROR_CANCELLED when @cancellable is. */
+ * and leave the feature set; the counts of images decoded, extracted and
+ * found in the cache, and the job's wall time, are left in @self.
+ * G_IO_ERROR_CANCELLED when @cancellable is. */
 TzFeatureSet *tz_cli_data_extract (TzCliData      *self,
                                    TzEngine       *engine,
                                    gboolean        quiet,

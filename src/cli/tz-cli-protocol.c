@@ -69,6 +69,28 @@ protocol_args_clear (ProtocolArgs *args)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProtocolArgs, protocol_args_clear)
 
+/* Where a run's wall time went, for --json: bench-experiment compares each
+ * phase with the Python references. Seconds, from g_get_monotonic_time(). */
+typedef struct
+{
+  gint64   started;
+  double   reading;     /* the source listed, IDX or CIFAR-10 pixels read */
+  double   training;    /* the network made, and base-trained from scratch */
+  double   extraction;  /* features through the engine and its cache */
+  double   fitting;     /* every step's fit and scoring */
+  gboolean from_images; /* --data rather than --features */
+  guint    n_inputs;
+  guint    n_decoded;
+  guint    n_extracted;
+  guint    n_cache_hits;
+} PhaseTimes;
+
+static double
+seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1e6;
+}
+
 static GOptionGroup *
 protocol_option_group (ProtocolArgs *args)
 {
@@ -299,12 +321,46 @@ add_ints (JsonBuilder  *builder,
   json_builder_end_array (builder);
 }
 
+static void
+add_timings (JsonBuilder      *builder,
+             const PhaseTimes *times)
+{
+  json_builder_set_member_name (builder, "timings");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "reading_seconds");
+  json_builder_add_double_value (builder, times->reading);
+  json_builder_set_member_name (builder, "training_seconds");
+  json_builder_add_double_value (builder, times->training);
+  json_builder_set_member_name (builder, "extraction_seconds");
+  json_builder_add_double_value (builder, times->extraction);
+  json_builder_set_member_name (builder, "fitting_seconds");
+  json_builder_add_double_value (builder, times->fitting);
+  json_builder_set_member_name (builder, "total_seconds");
+  json_builder_add_double_value (builder, seconds_since (times->started));
+  json_builder_end_object (builder);
+
+  if (!times->from_images)
+    return;
+  json_builder_set_member_name (builder, "images");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "inputs");
+  json_builder_add_int_value (builder, times->n_inputs);
+  json_builder_set_member_name (builder, "decoded");
+  json_builder_add_int_value (builder, times->n_decoded);
+  json_builder_set_member_name (builder, "extracted");
+  json_builder_add_int_value (builder, times->n_extracted);
+  json_builder_set_member_name (builder, "from_cache");
+  json_builder_add_int_value (builder, times->n_cache_hits);
+  json_builder_end_object (builder);
+}
+
 static gboolean
 write_json (const char               *path,
             const char               *source,
             const TzFeatureSet       *data,
             const TzProtocolOptions  *options,
             const TzProtocolResult   *result,
+            const PhaseTimes         *times,
             GError                  **error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -384,6 +440,8 @@ write_json (const char               *path,
   json_builder_set_member_name (builder, "order");
   json_builder_add_value (builder, uint_array_node (options->order));
   json_builder_end_object (builder);
+
+  add_timings (builder, times);
 
   json_builder_end_object (builder);
 
@@ -491,7 +549,8 @@ write_plots (const char              *dir,
 static int
 run_and_report (const TzFeatureSet *data,
                 const char         *source,
-                const ProtocolArgs *args)
+                const ProtocolArgs *args,
+                PhaseTimes         *times)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(TzProtocolResult) result = NULL;
@@ -500,6 +559,7 @@ run_and_report (const TzFeatureSet *data,
   TzProtocolOptions options = { 0 };
   PrintContext ctx = { data, args->quiet };
   const TzProtocolStep *last;
+  gint64 start;
 
   if (!build_options (args, data, &options, &error))
     {
@@ -522,7 +582,9 @@ run_and_report (const TzFeatureSet *data,
                tz_prior_to_string (options.settings.prior), transform);
     }
 
+  start = g_get_monotonic_time ();
   result = tz_protocol_run (data, &options, print_step, &ctx, NULL, &error);
+  times->fitting = seconds_since (start);
   if (result == NULL)
     {
       g_printerr ("tsuzuki-cli: %s: %s\n", source, error->message);
@@ -537,7 +599,7 @@ run_and_report (const TzFeatureSet *data,
            last->evaluation->accuracy, result->average_incremental_accuracy, result->steps->len);
 
   if ((args->json != NULL &&
-       !write_json (args->json, source, data, &options, result, &error)) ||
+       !write_json (args->json, source, data, &options, result, times, &error)) ||
       (args->csv != NULL && !write_csv (args->csv, data, result, &error)) ||
       (args->plots != NULL && !write_plots (args->plots, data, result, &error)))
     {
@@ -598,6 +660,7 @@ data_option_group (ProtocolArgs *args)
 static TzFeatureSet *
 load_data (const ProtocolArgs  *args,
            char               **source,
+           PhaseTimes          *times,
            GError             **error)
 {
   g_autoptr(TzCliData) data = NULL;
@@ -607,6 +670,7 @@ load_data (const ProtocolArgs  *args,
   g_autoptr(TzFeatureCache) cache = NULL;
   TzFeatureSet *set;
   guint side = 0, signal_source;
+  gint64 start = g_get_monotonic_time ();
 
 #ifdef TZ_HAVE_BACKBONE
   const char *backbone = args->backbone ? args->backbone : "b0";
@@ -633,6 +697,8 @@ load_data (const ProtocolArgs  *args,
                            (guint64) args->seed, cancellable, error);
   if (data == NULL)
     return NULL;
+  times->reading = seconds_since (start);
+  start = g_get_monotonic_time ();
 
   signal_source = tz_cli_cancel_on_interrupt (cancellable);
   if (g_str_equal (backbone, "pixels"))
@@ -663,11 +729,20 @@ load_data (const ProtocolArgs  *args,
         }
     }
 #endif
+  times->training = seconds_since (start);
   engine = tz_engine_new (extractor, cache, MAX (1, g_get_num_processors ()));
+  start = g_get_monotonic_time ();
   set = tz_cli_data_extract (data, engine, args->quiet, cancellable, error);
   g_source_remove (signal_source);
   if (set == NULL)
     return NULL;
+  /* Wall time: it includes preparing the network in the worker. */
+  times->extraction = seconds_since (start);
+  times->from_images = TRUE;
+  times->n_inputs = data->labels->len;
+  times->n_decoded = data->n_decoded;
+  times->n_extracted = data->n_extracted;
+  times->n_cache_hits = data->n_cache_hits;
 
   if (data->skipped->len > 0)
     {
@@ -693,6 +768,7 @@ tz_cli_protocol (int    argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *features = NULL;
   g_autofree char *source = NULL;
+  PhaseTimes times = { g_get_monotonic_time () };
   const GOptionEntry entries[] = {
     { "features", 'f', 0, G_OPTION_ARG_FILENAME, &features,
       N_("Feature file (.npz or .safetensors) with train_x, train_y, test_x, test_y"), N_("FILE") },
@@ -724,13 +800,13 @@ tz_cli_protocol (int    argc,
       source = g_strdup (features);
     }
   else
-    data = load_data (&args, &source, &error);
+    data = load_data (&args, &source, &times, &error);
   if (data == NULL)
     {
       g_printerr ("tsuzuki-cli: %s\n", error->message);
       return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? 130 : 1;
     }
-  return run_and_report (data, source, &args);
+  return run_and_report (data, source, &args, &times);
 }
 
 int
@@ -742,6 +818,7 @@ tz_cli_demo (int    argc,
   g_autoptr(TzFeatureSet) data = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *source = NULL;
+  PhaseTimes times = { g_get_monotonic_time () };
 
   context = g_option_context_new (_("— the post's experiment on Fashion-MNIST"));
   g_option_context_set_summary (context,
@@ -760,7 +837,7 @@ tz_cli_demo (int    argc,
   if (args.data == NULL)
     args.data = g_strdup ("fashion-mnist");
 
-  data = load_data (&args, &source, &error);
+  data = load_data (&args, &source, &times, &error);
   if (data == NULL)
     {
       g_printerr ("tsuzuki-cli demo: %s\n", error->message);
@@ -768,5 +845,5 @@ tz_cli_demo (int    argc,
         g_printerr ("%s\n", _("Install Debian's dataset-fashion-mnist package, or pass --data DIR."));
       return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? 130 : 1;
     }
-  return run_and_report (data, source, &args);
+  return run_and_report (data, source, &args, &times);
 }

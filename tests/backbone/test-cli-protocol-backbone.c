@@ -61,6 +61,31 @@ assert_same_steps (JsonArray *a,
     }
 }
 
+/* The counts and phase times --json reports for a run from images. */
+static void
+assert_images (JsonParser *parser,
+               guint       extracted,
+               guint       from_cache)
+{
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *images = json_object_get_object_member (root, "images");
+  JsonObject *timings = json_object_get_object_member (root, "timings");
+
+  g_assert_nonnull (images);
+  g_assert_nonnull (timings);
+  g_assert_cmpint (json_object_get_int_member (images, "inputs"), ==, 640);
+  g_assert_cmpint (json_object_get_int_member (images, "extracted"), ==, extracted);
+  g_assert_cmpint (json_object_get_int_member (images, "decoded"), ==, extracted);
+  g_assert_cmpint (json_object_get_int_member (images, "from_cache"), ==, from_cache);
+  g_assert_cmpfloat (json_object_get_double_member (timings, "extraction_seconds"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (timings, "fitting_seconds"), >, 0.0);
+  g_assert_cmpfloat (json_object_get_double_member (timings, "total_seconds"), >=,
+                     json_object_get_double_member (timings, "reading_seconds")
+                     + json_object_get_double_member (timings, "training_seconds")
+                     + json_object_get_double_member (timings, "extraction_seconds")
+                     + json_object_get_double_member (timings, "fitting_seconds"));
+}
+
 static char *
 find_weights (void)
 {
@@ -134,12 +159,15 @@ test_protocol_matches_extract (void)
     g_clear_pointer (&err, g_free);
   }
   assert_same_steps (read_steps (p1, first), read_steps (p2, second));
+  assert_images (p1, 640, 0);
+  assert_images (p2, 0, 640);
 
   /* The features `extract` writes with those weights give the same steps. */
   {
     const char *extract[] = { cli, "extract", "--data", images, "-o", features,
                               "--backbone", "b0", "--weights", weights, "--image-size", "32",
-                              "--normalize", "none", "--threads", "1", "--quiet", NULL };
+                              "--normalize", "none", "--layers", "concat", "--threads", "1", "--quiet",
+                              NULL };
     const char *protocol[] = { cli, "protocol", "--features", features, "--initial", "0,1",
                                "--json", third, "--quiet", NULL };
 
@@ -149,6 +177,39 @@ test_protocol_matches_extract (void)
     g_assert_cmpint (run (protocol, &out, &err), ==, 0);
   }
   assert_same_steps (read_steps (p1, first), read_steps (p3, third));
+}
+
+/* A recipe the network cannot be trained with is refused, named. */
+static void
+test_bad_recipe_flags (void)
+{
+  const char *cli = g_getenv ("TZ_CLI");
+  const char *cases[][3] = {
+    { "--recipe", "bogus", "--recipe bogus: expected tsuzuki or post" },
+    { "--label-smoothing", "1.5", "--label-smoothing 1.5: expected a number in [0, 1)" },
+    { "--augment", "crop,zoom", "--augment crop,zoom: expected crop,flip, crop, flip or none" },
+    { "--lr-schedule", "step", "--lr-schedule step: expected constant or cosine" },
+    { "--rotation-task", "yes", "--rotation-task yes: expected on or off" },
+    { "--weight-decay", "-1", "--weight-decay -1: expected a number of 0 or more" },
+    { "--warmup", "1", "--warmup 1: expected a number in [0, 1)" },
+  };
+  g_autofree char *images = g_build_filename (tmpdir, "images", NULL);
+
+  if (!g_file_test (images, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("needs the images of /cli/protocol/backbone-matches-extract");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *argv[] = { cli, "protocol", "--data", images, "--initial", "0,1",
+                             "--weights", "scratch", "--train-epochs", "1", "--image-size", "32",
+                             "--threads", "1", "--quiet", cases[i][0], cases[i][1], NULL };
+      g_autofree char *out = NULL, *err = NULL;
+
+      g_assert_cmpint (run (argv, &out, &err), ==, 1);
+      g_assert_nonnull (strstr (err, cases[i][2]));
+    }
 }
 
 static void
@@ -182,6 +243,7 @@ main (int   argc,
   g_assert_no_error (error);
 
   g_test_add_func ("/cli/protocol/backbone-matches-extract", test_protocol_matches_extract);
+  g_test_add_func ("/cli/protocol/bad-recipe-flags", test_bad_recipe_flags);
 
   status = g_test_run ();
   remove_tree (tmpdir);
