@@ -3,48 +3,269 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "tz-application.h"
 #include "tz-preferences-window.h"
 #include "tz-window.h"
 
-/* Pixels are the features until the backbone exists; 24 px RGB keeps a
+#ifdef TZ_HAVE_BACKBONE
+#include "tz-backbone-extractor.h"
+#endif
+#include "tz-error.h"
+
+/* Pixels are the features until a network exists; 24 px RGB keeps a
  * learning step (a Cholesky factorisation of 1728 x 1728) under a second
  * on two cores. */
 #define PIXEL_SIDE 24
+
+/* The post trains from scratch on small images: 32 px keeps base training
+ * of a few thousand images to about a minute on two cores. */
+#define SCRATCH_IMAGE_SIZE 32
 
 struct _TzApplication
 {
   AdwApplication  parent_instance;
 
   TzEngine       *engine;
+  char           *engine_warning;    /* why the settings' extractor was not used */
 };
 
 G_DEFINE_FINAL_TYPE (TzApplication, tz_application, ADW_TYPE_APPLICATION)
 
-TzExtractor *
-tz_application_create_extractor (void)
+static GSettings *
+settings_or_default (GSettings *settings)
 {
+  return settings != NULL ? g_object_ref (settings) : g_settings_new (APP_ID);
+}
+
+/* The trained network's file when it fits the chosen variant: training
+ * names it after its variant, and another variant cannot load it. */
+static char *
+get_trained_weights (GSettings *settings)
+{
+  g_autofree char *trained = g_settings_get_string (settings, "trained-weights");
+  g_autofree char *variant = g_settings_get_string (settings, "backbone");
+  g_autofree char *basename = NULL;
+  g_autofree char *prefix = NULL;
+
+  if (*trained == '\0')
+    return NULL;
+  basename = g_path_get_basename (trained);
+  prefix = g_strconcat (variant, "-", NULL);
+  return g_str_has_prefix (basename, prefix) ? g_steal_pointer (&trained) : NULL;
+}
+
+gboolean
+tz_application_uses_trained_network (GSettings *settings)
+{
+  g_autoptr(GSettings) own = NULL;
+  g_autofree char *weights = NULL;
+  g_autofree char *trained = NULL;
+
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), FALSE);
+
+#ifdef TZ_HAVE_BACKBONE
+  own = settings_or_default (settings);
+  weights = g_settings_get_string (own, "weights");
+  trained = get_trained_weights (own);
+  return *weights == '\0' && trained != NULL;
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
+tz_application_can_train (GSettings *settings)
+{
+  g_autoptr(GSettings) own = NULL;
+  g_autofree char *weights = NULL;
+
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), FALSE);
+
+#ifdef TZ_HAVE_BACKBONE
+  own = settings_or_default (settings);
+  weights = g_settings_get_string (own, "weights");
+  return *weights == '\0';
+#else
+  return FALSE;
+#endif
+}
+
+#ifdef TZ_HAVE_BACKBONE
+/* The options every network of the settings shares; @image_size 0 is
+ * left to the caller. */
+static gboolean
+network_options (GSettings                  *settings,
+                 TzBackboneExtractorOptions *options,
+                 GError                    **error)
+{
+  g_autofree char *variant = g_settings_get_string (settings, "backbone");
+  g_autofree char *device = g_settings_get_string (settings, "device");
+  g_autofree char *layers = g_settings_get_string (settings, "layers");
+  guint image_size = g_settings_get_uint (settings, "image-size");
+
+  memset (options, 0, sizeof *options);
+  if (!tz_backbone_variant_from_string (variant, &options->variant, error))
+    return FALSE;
+  tz_backbone_extract_options_init (&options->extract);
+  if (!tz_backbone_layers_parse (layers, &options->extract.layers, error))
+    return FALSE;
+  if (image_size != 0 && image_size < 8)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   _("An image size of %u pixels is too small for the network: it needs 8 at least"),
+                   image_size);
+      return FALSE;
+    }
+  options->extract.image_size = image_size;
+  options->device = g_strcmp0 (device, "cuda") == 0 ? TZ_BACKBONE_DEVICE_CUDA
+                    : g_strcmp0 (device, "cpu") == 0 ? TZ_BACKBONE_DEVICE_CPU
+                    : TZ_BACKBONE_DEVICE_AUTO;
+  /* Every core: libtorch's default here is one thread. */
+  options->n_threads = 0;
+  options->seed = 0;
+  return TRUE;
+}
+#endif
+
+TzExtractor *
+tz_application_create_extractor (GSettings  *settings,
+                                 GError    **error)
+{
+  g_autoptr(GSettings) own = NULL;
+
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  own = settings_or_default (settings);
+#ifdef TZ_HAVE_BACKBONE
+  {
+    g_autofree char *weights = g_settings_get_string (own, "weights");
+    g_autofree char *trained = get_trained_weights (own);
+    TzBackboneExtractorOptions options;
+
+    if (*weights != '\0')
+      {
+        /* ImageNet weights see ImageNet-normalised images at their own
+         * size (image size 0 means the variant's). */
+        if (!network_options (own, &options, error))
+          return NULL;
+        options.weights = weights;
+        options.extract.normalize = TRUE;
+        return tz_backbone_extractor_new (&options, error);
+      }
+    if (trained != NULL)
+      {
+        /* As it was trained: raw pixels in [0, 1], small images. */
+        if (!network_options (own, &options, error))
+          return NULL;
+        options.weights = trained;
+        options.extract.normalize = FALSE;
+        if (options.extract.image_size == 0)
+          options.extract.image_size = SCRATCH_IMAGE_SIZE;
+        return tz_backbone_extractor_new (&options, error);
+      }
+  }
+#endif
   return tz_pixel_extractor_new (PIXEL_SIDE, FALSE);
 }
 
-const char *
-tz_application_get_recipe_locked_reason (void)
+TzExtractor *
+tz_application_create_network_template (GSettings  *settings,
+                                        GError    **error)
 {
-  return _("The network backbone is not available in this build: images are compared by their pixels, scaled to 24 × 24.");
+  g_autoptr(GSettings) own = NULL;
+
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  own = settings_or_default (settings);
+  if (!tz_application_can_train (own))
+    {
+      g_set_error_literal (error, TZ_ERROR, TZ_ERROR_UNSUPPORTED,
+                           tz_application_get_recipe_locked_reason () != NULL
+                           ? _("The network backbone is not available in this build")
+                           : _("A weights file is chosen: its network is used as it is"));
+      return NULL;
+    }
+#ifdef TZ_HAVE_BACKBONE
+  {
+    TzBackboneExtractorOptions options;
+
+    if (!network_options (own, &options, error))
+      return NULL;
+    options.weights = NULL;
+    options.seed = 0;
+    options.extract.normalize = FALSE;
+    if (options.extract.image_size == 0)
+      options.extract.image_size = SCRATCH_IMAGE_SIZE;
+    return tz_backbone_extractor_new (&options, error);
+  }
+#else
+  g_assert_not_reached ();
+  return NULL;
+#endif
 }
 
-TzEngine *
-tz_application_create_engine (const char *cache_folder)
+char *
+tz_application_new_network_path (GSettings  *settings,
+                                 GError    **error)
 {
-  g_autoptr(TzExtractor) extractor = tz_application_create_extractor ();
-  g_autoptr(TzFeatureCache) cache = NULL;
+  g_autoptr(GSettings) own = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *variant = NULL;
+  g_autofree char *stamp = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *name = NULL;
+  char *path = NULL;
+
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
+
+  own = settings_or_default (settings);
+  variant = g_settings_get_string (own, "backbone");
+  folder = g_build_filename (g_get_user_data_dir (), "tsuzuki", "networks", NULL);
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("The folder %s for trained networks could not be made: %s"), folder,
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  /* Two trainings within a second must not share a file. */
+  for (guint k = 1; path == NULL || g_file_test (path, G_FILE_TEST_EXISTS); k++)
+    {
+      g_free (path);
+      g_free (name);
+      name = k == 1 ? g_strdup_printf ("%s-%s.safetensors", variant, stamp)
+                    : g_strdup_printf ("%s-%s-%u.safetensors", variant, stamp, k);
+      path = g_build_filename (folder, name, NULL);
+    }
+  return path;
+}
+
+char *
+tz_application_get_cache_folder (void)
+{
+  return g_build_filename (g_get_user_cache_dir (), "tsuzuki", "features", NULL);
+}
+
+TzFeatureCache *
+tz_application_create_cache (TzExtractor *extractor,
+                             const char  *folder)
+{
   g_autoptr(GError) error = NULL;
-  guint n_processors = g_get_num_processors ();
+  TzFeatureCache *cache;
+
+  g_return_val_if_fail (TZ_IS_EXTRACTOR (extractor), NULL);
 
   cache = tz_feature_cache_new (tz_extractor_get_recipe (extractor), tz_extractor_get_dim (extractor),
-                                cache_folder, &error);
+                                folder, &error);
   if (cache == NULL)
     {
       /* A damaged cache file costs only time: work without it. */
@@ -52,9 +273,49 @@ tz_application_create_engine (const char *cache_folder)
       cache = tz_feature_cache_new (tz_extractor_get_recipe (extractor),
                                     tz_extractor_get_dim (extractor), NULL, NULL);
     }
+  return cache;
+}
+
+const char *
+tz_application_get_recipe_locked_reason (void)
+{
+#ifdef TZ_HAVE_BACKBONE
+  return NULL;
+#else
+  return _("The network backbone is not available in this build: images are compared by their pixels, scaled to 24 × 24.");
+#endif
+}
+
+static TzEngine *
+create_engine (const char  *cache_folder,
+               char       **warning)
+{
+  g_autoptr(TzExtractor) extractor = NULL;
+  g_autoptr(TzFeatureCache) cache = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_processors = g_get_num_processors ();
+
+  extractor = tz_application_create_extractor (NULL, &error);
+  if (extractor == NULL)
+    {
+      /* A weights file moved away must not keep the application from
+       * starting: pixels until the preferences name another. */
+      g_warning ("The network could not be used: %s", error->message);
+      if (warning != NULL)
+        *warning = g_strdup_printf (_("The network could not be used, images are compared by their pixels: %s"),
+                                    error->message);
+      extractor = tz_pixel_extractor_new (PIXEL_SIDE, FALSE);
+    }
+  cache = tz_application_create_cache (extractor, cache_folder);
   /* One processor stays free for the main thread (drawing frames in
    * software takes one), the worker and the decoders share the rest. */
   return tz_engine_new (extractor, cache, CLAMP (n_processors, 2, 5) - 1);
+}
+
+TzEngine *
+tz_application_create_engine (const char *cache_folder)
+{
+  return create_engine (cache_folder, NULL);
 }
 
 TzEngine *
@@ -64,9 +325,9 @@ tz_application_get_engine (TzApplication *self)
 
   if (self->engine == NULL)
     {
-      g_autofree char *folder = g_build_filename (g_get_user_cache_dir (), "tsuzuki", "features", NULL);
+      g_autofree char *folder = tz_application_get_cache_folder ();
 
-      self->engine = tz_application_create_engine (folder);
+      self->engine = create_engine (folder, &self->engine_warning);
     }
   return self->engine;
 }
@@ -127,6 +388,9 @@ tz_application_activate (GApplication *application)
     {
       window = GTK_WINDOW (tz_window_new (ADW_APPLICATION (self), tz_application_get_engine (self)));
       g_signal_connect_object (window, "map", G_CALLBACK (window_mapped), self, 0);
+      if (self->engine_warning != NULL)
+        tz_window_show_toast (TZ_WINDOW (window), self->engine_warning);
+      g_clear_pointer (&self->engine_warning, g_free);
     }
   gtk_window_present (window);
 }
@@ -210,6 +474,7 @@ tz_application_dispose (GObject *object)
   TzApplication *self = TZ_APPLICATION (object);
 
   g_clear_object (&self->engine);
+  g_clear_pointer (&self->engine_warning, g_free);
 
   G_OBJECT_CLASS (tz_application_parent_class)->dispose (object);
 }

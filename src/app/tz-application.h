@@ -19,15 +19,50 @@ G_DECLARE_FINAL_TYPE (TzApplication, tz_application, TZ, APPLICATION, AdwApplica
  */
 TzApplication *tz_application_new              (void);
 
-/* The extractor every engine of the application uses: the one place that
- * chooses between the network backbone and plain pixels. Today it is
- * tz_pixel_extractor_new (24, FALSE), since the EfficientNet backbone is
- * not built in yet. */
-TzExtractor   *tz_application_create_extractor (void);
+/* The extractor the settings @settings (NULL: the application's) name,
+ * the one place that chooses between the network backbone and pixels:
+ * - a weights file chosen (key "weights"): an EfficientNet ("backbone")
+ *   with those weights, ImageNet normalisation, at "image-size" (0: the
+ *   variant's ImageNet size, 224 px for b0);
+ * - no weights file but a network trained here for this variant (key
+ *   "trained-weights", a file named VARIANT-...): that network, without
+ *   normalisation, at "image-size" (0: 32 px);
+ * - otherwise, and in a build without the backbone: pixels scaled to
+ *   24 x 24, meaningful before any network exists.
+ * "device" and "layers" apply to the network. Errors: those of
+ * tz_backbone_extractor_new() (a weights file that cannot be read, named),
+ * TZ_ERROR_INVALID_ARGUMENT for an image size below 8. */
+TzExtractor   *tz_application_create_extractor (GSettings     *settings,
+                                                GError       **error);
+/* Whether the network can be trained here: the backbone is built in and
+ * no weights file is chosen. */
+gboolean       tz_application_can_train        (GSettings     *settings);
+/* The template tz_engine_train_network_async() trains a fresh copy of: an
+ * EfficientNet of the chosen variant, randomly initialised from seed 0,
+ * with the chosen layers and device, without normalisation, at
+ * "image-size" (0: 32 px). TZ_ERROR_UNSUPPORTED when the backbone is not
+ * built in or a weights file is chosen. */
+TzExtractor   *tz_application_create_network_template (GSettings  *settings,
+                                                       GError    **error);
+/* Whether the extractor above is a network trained here (no weights
+ * file, and a trained network of the chosen variant). */
+gboolean       tz_application_uses_trained_network (GSettings *settings);
+/* Where a network trained now is written:
+ * g_get_user_data_dir()/tsuzuki/networks/VARIANT-DATE-TIME.safetensors
+ * (the folder is created; G_FILE_ERROR naming it when it cannot be). */
+char          *tz_application_new_network_path (GSettings     *settings,
+                                                GError       **error);
+/* The folder of the feature caches: g_get_user_cache_dir()/tsuzuki/features. */
+char          *tz_application_get_cache_folder (void);
+/* A feature cache for @extractor's recipe in @folder; NULL, or a damaged
+ * cache file (with a warning), keeps it in memory only. */
+TzFeatureCache *tz_application_create_cache    (TzExtractor   *extractor,
+                                                const char    *folder);
 /* Why the feature recipe cannot change in this build (translated), or
  * NULL when the backbone is available. */
 const char    *tz_application_get_recipe_locked_reason (void);
-/* A new engine with the extractor above and a feature cache in
+/* A new engine with the application's extractor (pixels, with a warning,
+ * when the settings' one cannot be made) and a feature cache in
  * @cache_folder (NULL, or a folder that cannot be used, keeps it in memory
  * only, the latter with a warning), leaving one processor to the main
  * thread. The extractor is prepared in the engine's worker. */

@@ -167,17 +167,15 @@ tz_class_item_get_name (TzClassItem *self)
   return self->name;
 }
 
-gboolean
-tz_class_item_set_name (TzClassItem *self,
-                        const char  *name)
+static gboolean
+change_name (TzClassItem *self,
+             const char  *name,
+             gboolean     even_committed)
 {
-  g_autofree char *stripped = NULL;
+  g_autofree char *stripped = g_strstrip (g_strdup (name ? name : ""));
   guint n;
 
-  g_return_val_if_fail (TZ_IS_CLASS_ITEM (self), FALSE);
-
-  stripped = g_strstrip (g_strdup (name ? name : ""));
-  if (self->committed || *stripped == '\0' || !g_utf8_validate (stripped, -1, NULL))
+  if ((self->committed && !even_committed) || *stripped == '\0' || !g_utf8_validate (stripped, -1, NULL))
     {
       /* Tell a bound editable label to show the kept name again. */
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
@@ -196,6 +194,24 @@ tz_class_item_set_name (TzClassItem *self,
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
   return TRUE;
+}
+
+gboolean
+tz_class_item_set_name (TzClassItem *self,
+                        const char  *name)
+{
+  g_return_val_if_fail (TZ_IS_CLASS_ITEM (self), FALSE);
+
+  return change_name (self, name, FALSE);
+}
+
+gboolean
+tz_class_item_rename (TzClassItem *self,
+                      const char  *name)
+{
+  g_return_val_if_fail (TZ_IS_CLASS_ITEM (self), FALSE);
+
+  return change_name (self, name, TRUE);
 }
 
 const GdkRGBA *

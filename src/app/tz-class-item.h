@@ -17,8 +17,9 @@ G_DECLARE_FINAL_TYPE (TzClassItem, tz_class_item, TZ, CLASS_ITEM, GObject)
  * A class as the sidebar shows it: its name and colour, the images the
  * person gave it (a #GListModel of #TzImageItem), and what the engine's
  * latest snapshot says of it (training and evaluation counts, whether it
- * is learned). The name can change only until its first images are sent
- * to the engine ("committed"), since the engine knows classes by name.
+ * is learned). The engine knows classes by name: until its first images
+ * are sent to it ("committed") the name is the item's alone; afterwards
+ * the window renames it in the engine first (tz_class_item_rename()).
  */
 TzClassItem   *tz_class_item_new             (const char        *name,
                                               const GdkRGBA     *color);
@@ -26,6 +27,10 @@ const char    *tz_class_item_get_name        (TzClassItem       *self);
 /* FALSE (leaving the name) once the class is committed or for an empty
  * name. */
 gboolean       tz_class_item_set_name        (TzClassItem       *self,
+                                              const char        *name);
+/* The same, committed or not, for a rename the engine is told of; its
+ * images follow. FALSE (leaving the name) for an empty name. */
+gboolean       tz_class_item_rename          (TzClassItem       *self,
                                               const char        *name);
 const GdkRGBA *tz_class_item_get_color       (TzClassItem       *self);
 GListStore    *tz_class_item_get_images      (TzClassItem       *self);

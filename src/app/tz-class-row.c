@@ -21,6 +21,8 @@ struct _TzClassRow
   /* Owned references */
   TzClassItem      *item;
   GListModel       *siblings;
+
+  guint             error_timeout;      /* while the counts line shows a refused name */
 };
 
 enum {
@@ -65,7 +67,9 @@ update (TzClassRow *self)
     /* TRANSLATORS: the counts under a class's name: training images, then
      * evaluation images */
     counts = g_strdup_printf (_("%u training · %u evaluation"), n_train, n_eval);
-  gtk_label_set_label (self->counts_label, counts);
+  /* A refused name is shown where the counts are, for a moment. */
+  if (self->error_timeout == 0)
+    gtk_label_set_label (self->counts_label, counts);
 
   if (n_pending > 0)
     state = "pending";
@@ -76,8 +80,7 @@ update (TzClassRow *self)
   gtk_spinner_set_spinning (self->spinner, n_pending > 0);
   gtk_stack_set_visible_child_name (self->state_stack, state);
 
-  gtk_editable_set_editable (GTK_EDITABLE (self->name_label), !tz_class_item_get_committed (self->item));
-  tooltip = tz_class_item_get_committed (self->item) ? NULL : _("Double-click to rename");
+  tooltip = _("Double-click to rename");
   /* Setting a tooltip costs a round trip to the display server. */
   if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->name_label)), tooltip) != 0)
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), tooltip);
@@ -110,18 +113,52 @@ name_taken (TzClassRow *self,
   return FALSE;
 }
 
+static gboolean
+inline_error_timeout (gpointer user_data)
+{
+  TzClassRow *self = user_data;
+
+  self->error_timeout = 0;
+  gtk_widget_remove_css_class (GTK_WIDGET (self->counts_label), "error");
+  update (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_inline_error (TzClassRow *self,
+                   const char *message)
+{
+  g_clear_handle_id (&self->error_timeout, g_source_remove);
+  gtk_label_set_label (self->counts_label, message);
+  gtk_widget_add_css_class (GTK_WIDGET (self->counts_label), "error");
+  self->error_timeout = g_timeout_add_seconds (4, inline_error_timeout, self);
+}
+
 static void
 editing_changed (TzClassRow *self)
 {
-  const char *text;
+  g_autofree char *stripped = NULL;
+  const char *name = tz_class_item_get_name (self->item);
 
   if (gtk_editable_label_get_editing (self->name_label))
     return;
-  /* A refused name (empty, another class's, or a committed class) puts
-   * the old one back: the engine knows classes by name. */
-  text = gtk_editable_get_text (GTK_EDITABLE (self->name_label));
-  if (!name_taken (self, text))
-    tz_class_item_set_name (self->item, text);
+  stripped = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_label))));
+  if (*stripped == '\0' || g_strcmp0 (stripped, name) == 0)
+    ;
+  else if (name_taken (self, stripped))
+    {
+      /* TRANSLATORS: shown under a class's name when the name typed for it
+       * is another class's; %s is that name */
+      g_autofree char *message = g_strdup_printf (_("Another class is called “%s”"), stripped);
+
+      /* The engine knows classes by name: two may not share one. */
+      show_inline_error (self, message);
+    }
+  else if (!tz_class_item_get_committed (self->item))
+    tz_class_item_set_name (self->item, stripped);
+  else
+    /* A class the engine knows is renamed there too, by the window. */
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.rename-class", "(ss)", name, stripped);
   name_changed (self);
 }
 
@@ -143,6 +180,9 @@ drop (GtkDropTarget *target,
 static void
 tz_class_row_dispose (GObject *object)
 {
+  TzClassRow *self = TZ_CLASS_ROW (object);
+
+  g_clear_handle_id (&self->error_timeout, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (object), TZ_TYPE_CLASS_ROW);
 
   G_OBJECT_CLASS (tz_class_row_parent_class)->dispose (object);

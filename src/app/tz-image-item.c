@@ -19,7 +19,8 @@ struct _TzImageItem
   gboolean      looks_new;
   char         *problem;
   GdkPaintable *thumbnail;
-  guint         thumbnail_requested : 1;
+  int           thumbnail_state;   /* atomic: ThumbnailState */
+  guint         thumbnail_stamp;   /* atomic: when it was last requested */
 };
 
 enum {
@@ -184,6 +185,21 @@ tz_image_item_get_split (TzImageItem *self)
   return self->split;
 }
 
+void
+tz_image_item_set_split (TzImageItem *self,
+                         TzSplit      split)
+{
+  g_return_if_fail (TZ_IS_IMAGE_ITEM (self));
+
+  if (self->split == split)
+    return;
+  self->split = split;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPLIT]);
+  /* A training image is not scored. */
+  if (split == TZ_SPLIT_TRAIN)
+    tz_image_item_set_prediction (self, NULL, NAN, FALSE);
+}
+
 const char *
 tz_image_item_get_predicted (TzImageItem *self)
 {
@@ -251,15 +267,26 @@ tz_image_item_set_problem (TzImageItem *self,
 /* Thumbnails are decoded by a thread of their own (so that they never
  * starve the engine's decoders) and delivered to the main thread by one
  * idle source that spends at most THUMBNAIL_BUDGET_US per run, so that a
- * grid of hundreds of images never stalls a frame. */
+ * grid of hundreds of images never stalls a frame. The newest request is
+ * decoded first (the cells on screen now), and a request withdrawn before
+ * its turn is skipped (a cell scrolled past or recycled). */
 #define THUMBNAIL_THREADS 1
 #define THUMBNAIL_BUDGET_US 4000
+
+typedef enum
+{
+  THUMBNAIL_NONE,       /* never asked for, or withdrawn */
+  THUMBNAIL_QUEUED,
+  THUMBNAIL_DECODING,
+  THUMBNAIL_DONE,       /* decoded, or failed (the problem says why) */
+} ThumbnailState;
 
 typedef struct
 {
   TzImageItem *item;     /* a reference, released in the main thread */
   GdkTexture  *texture;
   char        *problem;
+  gboolean     skipped;
 } ThumbnailResult;
 
 static GThreadPool  *thumbnail_pool;
@@ -267,19 +294,27 @@ static GAsyncQueue  *thumbnail_results;
 static GMainContext *thumbnail_context;
 static GSource      *thumbnail_source;
 static GMutex        thumbnail_mutex;
+static guint         thumbnail_clock;
 
 static void
 thumbnail_result_apply (ThumbnailResult *result)
 {
   TzImageItem *self = result->item;
 
-  if (result->texture != NULL)
+  if (result->skipped)
+    ;
+  else if (result->texture != NULL)
     {
       g_set_object (&self->thumbnail, GDK_PAINTABLE (result->texture));
+      g_atomic_int_set (&self->thumbnail_state, THUMBNAIL_DONE);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THUMBNAIL]);
     }
-  else if (self->problem == NULL)
-    tz_image_item_set_problem (self, result->problem);
+  else
+    {
+      g_atomic_int_set (&self->thumbnail_state, THUMBNAIL_DONE);
+      if (self->problem == NULL)
+        tz_image_item_set_problem (self, result->problem);
+    }
   g_clear_object (&result->texture);
   g_free (result->problem);
   g_object_unref (result->item);
@@ -317,8 +352,11 @@ decode_thumbnail (gpointer data,
   g_autoptr(GError) error = NULL;
 
   result->item = self;
-  pixbuf = gdk_pixbuf_new_from_file (self->path, &error);
-  if (pixbuf == NULL)
+  /* Withdrawn, or queued twice (withdrawn and asked for again) and
+   * already taken. */
+  if (!g_atomic_int_compare_and_exchange (&self->thumbnail_state, THUMBNAIL_QUEUED, THUMBNAIL_DECODING))
+    result->skipped = TRUE;
+  else if ((pixbuf = gdk_pixbuf_new_from_file (self->path, &error)) == NULL)
     result->problem = g_strdup (error->message);
   else
     {
@@ -351,21 +389,44 @@ decode_thumbnail (gpointer data,
   g_mutex_unlock (&thumbnail_mutex);
 }
 
+/* The newest request first. The stamps wrap around after 2^32 requests,
+ * which only reorders a few. */
+static int
+compare_requests (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  guint x = (guint) g_atomic_int_get ((int *) &((TzImageItem *) a)->thumbnail_stamp);
+  guint y = (guint) g_atomic_int_get ((int *) &((TzImageItem *) b)->thumbnail_stamp);
+
+  return (x < y) - (x > y);
+}
+
 GdkPaintable *
 tz_image_item_get_thumbnail (TzImageItem *self)
 {
   g_return_val_if_fail (TZ_IS_IMAGE_ITEM (self), NULL);
 
-  if (!self->thumbnail_requested)
+  if (g_atomic_int_compare_and_exchange (&self->thumbnail_state, THUMBNAIL_NONE, THUMBNAIL_QUEUED))
     {
-      self->thumbnail_requested = TRUE;
       if (thumbnail_pool == NULL)
         {
           thumbnail_results = g_async_queue_new ();
           thumbnail_context = g_main_context_ref_thread_default ();
           thumbnail_pool = g_thread_pool_new (decode_thumbnail, NULL, THUMBNAIL_THREADS, FALSE, NULL);
+          g_thread_pool_set_sort_function (thumbnail_pool, compare_requests, NULL);
         }
+      g_atomic_int_set ((int *) &self->thumbnail_stamp, (int) ++thumbnail_clock);
       g_thread_pool_push (thumbnail_pool, g_object_ref (self), NULL);
     }
   return self->thumbnail;
+}
+
+void
+tz_image_item_cancel_thumbnail (TzImageItem *self)
+{
+  g_return_if_fail (TZ_IS_IMAGE_ITEM (self));
+
+  /* Only a request still waiting: one being decoded finishes. */
+  g_atomic_int_compare_and_exchange (&self->thumbnail_state, THUMBNAIL_QUEUED, THUMBNAIL_NONE);
 }

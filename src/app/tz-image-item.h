@@ -27,6 +27,10 @@ const char   *tz_image_item_get_class_name    (TzImageItem *self);
 void          tz_image_item_set_class_name    (TzImageItem *self,
                                                const char  *class_name);
 TzSplit       tz_image_item_get_split         (TzImageItem *self);
+/* Moves the image to training or evaluation (as the engine did); a
+ * training image loses its prediction. */
+void          tz_image_item_set_split         (TzImageItem *self,
+                                               TzSplit      split);
 /* The predicted class name, NULL for training images and before any
  * classifier exists. */
 const char   *tz_image_item_get_predicted     (TzImageItem *self);
@@ -44,8 +48,14 @@ void          tz_image_item_set_problem       (TzImageItem *self,
                                                const char  *problem);
 /* The thumbnail, or NULL while it is loading or when the file cannot be
  * decoded (tz_image_item_get_problem() then says why). The first call
- * starts decoding in a worker thread; "notify::thumbnail" follows. */
+ * starts decoding in a worker thread, newest requests first;
+ * "notify::thumbnail" follows. */
 GdkPaintable *tz_image_item_get_thumbnail     (TzImageItem *self);
+/* Withdraws a thumbnail request that is still waiting for the decoder
+ * (its cell went out of sight): the decoder skips it, and the next
+ * tz_image_item_get_thumbnail() asks again. Does nothing once decoding
+ * has started or ended. */
+void          tz_image_item_cancel_thumbnail  (TzImageItem *self);
 
 #define TZ_IMAGE_ITEM_THUMBNAIL_SIZE 128
 

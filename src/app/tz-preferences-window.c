@@ -5,6 +5,9 @@
 
 #include <glib/gi18n.h>
 
+#include <stdlib.h>
+
+#include "tz-application.h"
 #include "tz-gaussian-settings.h"
 #include "tz-preferences-window.h"
 
@@ -18,8 +21,13 @@ struct _TzPreferencesWindow
   AdwActionRow         *weights_row;
   GtkButton            *weights_button;
   GtkButton            *weights_clear_button;
+  AdwActionRow         *trained_row;
+  GtkButton            *forget_button;
+  AdwActionRow         *epochs_row;
+  GtkSpinButton        *epochs_spin;
   AdwComboRow          *device_row;
   AdwComboRow          *layers_row;
+  AdwActionRow         *image_size_row;
   GtkSpinButton        *image_size_spin;
   AdwComboRow          *covariance_row;
   AdwEntryRow          *regularization_row;
@@ -82,17 +90,86 @@ static void
 update_weights_row (TzPreferencesWindow *self)
 {
   g_autofree char *weights = g_settings_get_string (self->settings, "weights");
+  g_autofree char *trained = g_settings_get_string (self->settings, "trained-weights");
 
-  if (*weights == '\0')
-    adw_action_row_set_subtitle (self->weights_row, _("None: the network is trained on the first classes"));
+  if (*weights == '\0' && tz_application_uses_trained_network (self->settings))
+    adw_action_row_set_subtitle (self->weights_row,
+                                 _("None: the network trained here on your classes gives the features"));
+  else if (*weights == '\0')
+    adw_action_row_set_subtitle (self->weights_row,
+                                 _("None: images are compared by their pixels until the network is trained on your first classes, from scratch, on 32-pixel images"));
   else
     {
       g_autofree char *display = g_filename_display_name (weights);
+      g_autofree char *text = NULL;
+
+      /* TRANSLATORS: the weights row's subtitle: the chosen file, then how
+       * it is used */
       g_autofree char *escaped = g_markup_escape_text (display, -1);
 
-      adw_action_row_set_subtitle (self->weights_row, escaped);
+      /* Subtitles are markup. */
+      text = g_strdup_printf (_("%s\nImages are normalised as for ImageNet and seen at the network’s own size unless Image Size says otherwise: 224 pixels for B0, slow on a processor"),
+                              escaped);
+      adw_action_row_set_subtitle (self->weights_row, text);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->weights_clear_button), *weights != '\0');
+
+  gtk_widget_set_visible (GTK_WIDGET (self->trained_row), *trained != '\0');
+  if (*trained != '\0')
+    {
+      g_autofree char *display = g_filename_display_basename (trained);
+      g_autofree char *name = g_markup_escape_text (display, -1);
+      g_autofree char *text = NULL;
+
+      if (tz_application_uses_trained_network (self->settings))
+        /* TRANSLATORS: the trained network row's subtitle; %s is its file */
+        text = g_strdup_printf (_("%s, in use"), name);
+      else if (*weights != '\0')
+        text = g_strdup_printf (_("%s, not in use while a weights file is chosen"), name);
+      else
+        text = g_strdup_printf (_("%s, not in use: it was trained for another network"), name);
+      adw_action_row_set_subtitle (self->trained_row, text);
+    }
+}
+
+static void
+forget_trained (TzPreferencesWindow *self)
+{
+  g_settings_set_string (self->settings, "trained-weights", "");
+}
+
+/* 0 is "Automatic": the size follows the weights. */
+static gboolean
+image_size_output (GtkSpinButton *spin,
+                   gpointer       user_data)
+{
+  int value = (int) gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin));
+  g_autofree char *text = value == 0 ? g_strdup (_("Automatic")) : g_strdup_printf ("%d", value);
+
+  if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (spin)), text) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+static int
+image_size_input (GtkSpinButton *spin,
+                  double        *new_value,
+                  gpointer       user_data)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  char *end = NULL;
+  long value;
+
+  if (g_utf8_collate (text, _("Automatic")) == 0)
+    {
+      *new_value = 0;
+      return TRUE;
+    }
+  value = strtol (text, &end, 10);
+  if (end == text || *end != '\0' || value < 0)
+    return GTK_INPUT_ERROR;
+  *new_value = (double) value;
+  return TRUE;
 }
 
 static void
@@ -180,6 +257,11 @@ tz_preferences_window_class_init (TzPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, weights_row);
   gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, weights_button);
   gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, weights_clear_button);
+  gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, trained_row);
+  gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, forget_button);
+  gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, epochs_row);
+  gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, image_size_row);
   gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, layers_row);
   gtk_widget_class_bind_template_child (widget_class, TzPreferencesWindow, image_size_spin);
@@ -202,8 +284,12 @@ tz_preferences_window_init (TzPreferencesWindow *self)
   bind_combo (self, "layers", self->layers_row, layers_values);
   bind_combo (self, "covariance", self->covariance_row, covariance_values);
   bind_combo (self, "prior", self->prior_row, prior_values);
+  g_signal_connect (self->image_size_spin, "output", G_CALLBACK (image_size_output), NULL);
+  g_signal_connect (self->image_size_spin, "input", G_CALLBACK (image_size_input), NULL);
   g_settings_bind (self->settings, "image-size",
                    gtk_spin_button_get_adjustment (self->image_size_spin), "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "train-epochs",
+                   gtk_spin_button_get_adjustment (self->epochs_spin), "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "eval-fraction",
                    gtk_spin_button_get_adjustment (self->eval_fraction_spin), "value", G_SETTINGS_BIND_DEFAULT);
 
@@ -213,6 +299,12 @@ tz_preferences_window_init (TzPreferencesWindow *self)
                            G_CONNECT_SWAPPED);
 
   g_signal_connect_object (self->settings, "changed::weights", G_CALLBACK (update_weights_row), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::trained-weights", G_CALLBACK (update_weights_row), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::backbone", G_CALLBACK (update_weights_row), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->forget_button, "clicked", G_CALLBACK (forget_trained), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->weights_button, "clicked", G_CALLBACK (choose_weights), self,
                            G_CONNECT_SWAPPED);
@@ -239,8 +331,9 @@ tz_preferences_window_new (GtkWindow  *parent,
       gtk_widget_set_sensitive (GTK_WIDGET (self->weights_row), FALSE);
       gtk_widget_set_sensitive (GTK_WIDGET (self->device_row), FALSE);
       gtk_widget_set_sensitive (GTK_WIDGET (self->layers_row), FALSE);
-      gtk_widget_set_sensitive (gtk_widget_get_ancestor (GTK_WIDGET (self->image_size_spin), ADW_TYPE_ACTION_ROW),
-                                FALSE);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->image_size_row), FALSE);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->trained_row), FALSE);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_row), FALSE);
       adw_preferences_group_set_description (self->features_group, recipe_locked);
     }
   return GTK_WIDGET (self);

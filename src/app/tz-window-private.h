@@ -7,6 +7,9 @@
 
 G_BEGIN_DECLS
 
+/* backbone, weights, device, layers, image-size, trained-weights */
+#define TZ_WINDOW_N_RECIPE_KEYS 6
+
 struct _TzWindow
 {
   AdwApplicationWindow    parent_instance;
@@ -19,6 +22,7 @@ struct _TzWindow
   GtkWidget              *content;
   GtkListBox             *class_list;
   GtkButton              *train_button;
+  GtkLabel               *train_hint;
   AdwViewStack           *view_stack;
   GtkRevealer            *filter_revealer;
   GtkLabel               *filter_label;
@@ -33,12 +37,14 @@ struct _TzWindow
   GtkRevealer            *progress_revealer;
   GtkLabel               *progress_label;
   GtkProgressBar         *progress_bar;
+  GMenuModel             *image_menu;
+  GtkWidget              *image_popover;     /* parented to image_grid */
 
   /* Owned references */
   TzEngine               *engine;
   GSettings              *settings;
   GListStore             *classes;
-  GtkNoSelection         *shown_selection;
+  GtkMultiSelection      *shown_selection;
   GListStore             *filtered_images;
   TzSnapshot             *snapshot;
   GCancellable           *cancellable;
@@ -53,6 +59,14 @@ struct _TzWindow
   gboolean                demo_running;
   guint                   demo_done;
   guint                   demo_total;
+  gboolean                demo_trained;      /* the network step is done or skipped */
+
+  /* The feature recipe: the settings' values the engine's extractor was
+   * made from (see tz-window-network.c) */
+  GVariant               *recipe_values[TZ_WINDOW_N_RECIPE_KEYS];
+  guint                   recipe_timeout;
+  guint                   n_recipe_jobs;
+  gboolean                training;
 
   guint                   grid_tick;
   guint                   n_pending_jobs;
@@ -83,6 +97,15 @@ TzSplit       _tz_window_choose_split       (TzWindow    *self,
                                              const char  *class_name,
                                              const char  *path);
 void          _tz_window_apply_settings     (TzWindow    *self);
+void          _tz_window_apply_snapshot     (TzWindow    *self,
+                                             TzSnapshot  *snapshot);
+void          _tz_window_update_main_page   (TzWindow    *self);
+gboolean      _tz_window_rename_class       (TzWindow    *self,
+                                             TzClassItem *item,
+                                             const char  *name,
+                                             GError     **error);
+void          _tz_window_set_split_of_selection (TzWindow *self,
+                                             TzSplit      split);
 
 /* tz-window-actions.c */
 void          _tz_window_class_init_actions (GtkWidgetClass *widget_class);
@@ -90,5 +113,12 @@ void          _tz_window_init_actions       (TzWindow    *self);
 void          _tz_window_start_demo         (TzWindow    *self);
 void          _tz_window_stop_demo          (TzWindow    *self);
 void          _tz_window_demo_step_done     (TzWindow    *self);
+
+/* tz-window-network.c */
+void          _tz_window_init_network       (TzWindow    *self);
+void          _tz_window_dispose_network    (TzWindow    *self);
+void          _tz_window_train_network      (TzWindow    *self,
+                                             gboolean     from_demo);
+void          _tz_window_update_train_action (TzWindow   *self);
 
 G_END_DECLS

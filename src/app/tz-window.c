@@ -9,6 +9,7 @@
 
 #include "tz-class-row.h"
 #include "tz-demo.h"
+#include "tz-error.h"
 #include "tz-gaussian-settings.h"
 #include "tz-image-cell.h"
 #include "tz-window-private.h"
@@ -118,8 +119,8 @@ tz_window_select_class (TzWindow    *self,
     gtk_list_box_unselect_all (self->class_list);
 }
 
-static void
-update_main_page (TzWindow *self)
+void
+_tz_window_update_main_page (TzWindow *self)
 {
   gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->classes)) == 0 &&
                    !self->demo_running && self->n_pending_jobs == 0;
@@ -166,8 +167,8 @@ _tz_window_clear_filter (TzWindow *self)
 
   gtk_revealer_set_reveal_child (self->filter_revealer, FALSE);
   g_list_store_remove_all (self->filtered_images);
-  gtk_no_selection_set_model (self->shown_selection,
-                              selected ? G_LIST_MODEL (tz_class_item_get_images (selected)) : NULL);
+  gtk_multi_selection_set_model (self->shown_selection,
+                                 selected ? G_LIST_MODEL (tz_class_item_get_images (selected)) : NULL);
   update_images_page (self);
 }
 
@@ -211,7 +212,7 @@ classes_changed (TzWindow   *self,
                  guint       added,
                  GListModel *model)
 {
-  update_main_page (self);
+  _tz_window_update_main_page (self);
   if (added > 0 && tz_window_get_selected_class (self) == NULL)
     {
       g_autoptr(TzClassItem) item = g_list_model_get_item (model, position);
@@ -339,9 +340,9 @@ update_charts (TzWindow   *self,
   tz_confusion_chart_widget_set_chart (self->confusion_chart, confusion);
 }
 
-static void
-apply_snapshot (TzWindow   *self,
-                TzSnapshot *snapshot)
+void
+_tz_window_apply_snapshot (TzWindow   *self,
+                           TzSnapshot *snapshot)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->classes));
   g_autoptr(GHashTable) image_of_path = g_hash_table_new (g_str_hash, g_str_equal);
@@ -379,6 +380,7 @@ apply_snapshot (TzWindow   *self,
     }
 
   update_charts (self, snapshot);
+  _tz_window_update_train_action (self);
 }
 
 /* Learning steps --------------------------------------------------------------- */
@@ -529,7 +531,7 @@ learn_done (GObject      *source,
     {
       guint n_skipped = mark_skipped (step->items, snapshot->skipped);
 
-      apply_snapshot (self, snapshot);
+      _tz_window_apply_snapshot (self, snapshot);
       if (n_skipped > 0)
         {
           g_autofree char *message = g_strdup_printf (ngettext ("%u file could not be used: hover over its thumbnail to see why",
@@ -544,7 +546,7 @@ learn_done (GObject      *source,
         _tz_window_demo_step_done (self);
     }
 
-  update_main_page (self);
+  _tz_window_update_main_page (self);
   update_images_page (self);
   _tz_window_update_progress (self);
   step_data_free (step);
@@ -578,7 +580,7 @@ learn_step (TzWindow   *self,
   step->from_demo = from_demo;
   self->n_pending_jobs++;
   tz_engine_learn_async (self->engine, images, items->len, label, self->cancellable, learn_done, step);
-  update_main_page (self);
+  _tz_window_update_main_page (self);
   _tz_window_update_progress (self);
 }
 
@@ -616,10 +618,10 @@ remove_done (GObject      *source,
   if (self->disposed)
     return;
   if (snapshot != NULL)
-    apply_snapshot (self, snapshot);
+    _tz_window_apply_snapshot (self, snapshot);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     tz_window_show_toast (self, error->message);
-  update_main_page (self);
+  _tz_window_update_main_page (self);
   _tz_window_update_progress (self);
 }
 
@@ -703,6 +705,223 @@ _tz_window_undo_remove (TzWindow *self)
   _tz_window_learn (self, images, label);
 }
 
+/* Renaming ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  TzWindow    *window;
+  TzClassItem *item;
+  char        *old_name;
+} RenameData;
+
+static void
+rename_data_free (RenameData *data)
+{
+  g_object_unref (data->window);
+  g_object_unref (data->item);
+  g_free (data->old_name);
+  g_free (data);
+}
+
+static void
+rename_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RenameData *data = user_data;
+  TzWindow *self = data->window;
+  g_autoptr(TzSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  snapshot = tz_engine_rename_class_finish (TZ_ENGINE (source), result, &error);
+  self->n_pending_jobs--;
+  if (self->disposed)
+    {
+      rename_data_free (data);
+      return;
+    }
+  if (snapshot != NULL)
+    _tz_window_apply_snapshot (self, snapshot);
+  else
+    {
+      /* TRANSLATORS: a toast; %s is the class's name */
+      g_autofree char *message = g_strdup_printf (_("“%s” keeps its name: %s"), data->old_name, error->message);
+
+      /* The engine kept the old name: so does the sidebar. */
+      tz_class_item_rename (data->item, data->old_name);
+      tz_window_show_toast (self, message);
+    }
+  _tz_window_update_progress (self);
+  rename_data_free (data);
+}
+
+gboolean
+_tz_window_rename_class (TzWindow     *self,
+                         TzClassItem  *item,
+                         const char   *name,
+                         GError      **error)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (name != NULL ? name : ""));
+  g_autofree char *old_name = g_strdup (tz_class_item_get_name (item));
+  TzClassItem *other;
+  RenameData *data;
+
+  if (*stripped == '\0' || !g_utf8_validate (stripped, -1, NULL))
+    {
+      g_set_error_literal (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT, _("A class needs a name"));
+      return FALSE;
+    }
+  if (g_strcmp0 (stripped, old_name) == 0)
+    return TRUE;
+  other = _tz_window_find_class (self, stripped);
+  if (other != NULL && other != item)
+    {
+      /* TRANSLATORS: %s is a class name */
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT, _("Another class is called “%s”"), stripped);
+      return FALSE;
+    }
+  if (!tz_class_item_get_committed (item))
+    return tz_class_item_set_name (item, stripped);
+
+  /* The sidebar takes the new name at once, so that images added from now
+   * on go to the class under it: the engine runs its jobs in order, so it
+   * renames the class before it sees them. */
+  tz_class_item_rename (item, stripped);
+  data = g_new0 (RenameData, 1);
+  data->window = g_object_ref (self);
+  data->item = g_object_ref (item);
+  data->old_name = g_steal_pointer (&old_name);
+  self->n_pending_jobs++;
+  /* Not cancellable: the new name is shown already, and cancelling is
+   * meant for long work. */
+  tz_engine_rename_class_async (self->engine, data->old_name, stripped, NULL, rename_done, data);
+  _tz_window_update_progress (self);
+  return TRUE;
+}
+
+/* Training and evaluation images ------------------------------------------------------ */
+
+typedef struct
+{
+  TzWindow  *window;
+  GPtrArray *items;     /* TzImageItem */
+} SplitData;
+
+static void
+split_data_free (SplitData *data)
+{
+  g_object_unref (data->window);
+  g_ptr_array_unref (data->items);
+  g_free (data);
+}
+
+static void
+set_split_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  SplitData *data = user_data;
+  TzWindow *self = data->window;
+  g_autoptr(TzSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  snapshot = tz_engine_set_split_finish (TZ_ENGINE (source), result, &error);
+  self->n_pending_jobs--;
+  if (self->disposed)
+    {
+      split_data_free (data);
+      return;
+    }
+  if (snapshot != NULL)
+    {
+      g_autoptr(GHashTable) eval_paths = g_hash_table_new (g_str_hash, g_str_equal);
+
+      /* The snapshot's evaluation images say where each image is now. */
+      for (guint i = 0; i < snapshot->n_images; i++)
+        g_hash_table_add (eval_paths, snapshot->images[i].path);
+      for (guint i = 0; i < data->items->len; i++)
+        {
+          TzImageItem *image = g_ptr_array_index (data->items, i);
+
+          tz_image_item_set_split (image, g_hash_table_contains (eval_paths, tz_image_item_get_path (image))
+                                          ? TZ_SPLIT_EVAL : TZ_SPLIT_TRAIN);
+        }
+      _tz_window_apply_snapshot (self, snapshot);
+      if (snapshot->classifier_error != NULL)
+        tz_window_show_toast (self, snapshot->classifier_error);
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("The images were not moved: %s"), error->message);
+
+      tz_window_show_toast (self, message);
+    }
+  _tz_window_update_progress (self);
+  split_data_free (data);
+}
+
+void
+_tz_window_set_split_of_selection (TzWindow *self,
+                                   TzSplit   split)
+{
+  GtkSelectionModel *model = GTK_SELECTION_MODEL (self->shown_selection);
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (model);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
+  g_autofree char *label = NULL;
+  GtkBitsetIter iter;
+  guint position;
+  SplitData *data;
+
+  data = g_new0 (SplitData, 1);
+  data->window = g_object_ref (self);
+  data->items = g_ptr_array_new_with_free_func (g_object_unref);
+  for (gboolean more = gtk_bitset_iter_init_first (&iter, selected, &position); more;
+       more = gtk_bitset_iter_next (&iter, &position))
+    {
+      TzImageItem *image = g_list_model_get_item (G_LIST_MODEL (model), position);
+
+      /* A file the engine could not use is in neither set. */
+      if (image == NULL || tz_image_item_get_split (image) == split || tz_image_item_get_problem (image) != NULL)
+        {
+          g_clear_object (&image);
+          continue;
+        }
+      g_ptr_array_add (data->items, image);
+      g_ptr_array_add (paths, (gpointer) tz_image_item_get_path (image));
+    }
+  if (data->items->len == 0)
+    {
+      tz_window_show_toast (self, split == TZ_SPLIT_EVAL
+                                  ? _("The selected images are used for evaluation already")
+                                  : _("The selected images are used for training already"));
+      split_data_free (data);
+      return;
+    }
+
+  if (split == TZ_SPLIT_EVAL)
+    /* TRANSLATORS: a step label on the accuracy curve */
+    label = g_strdup_printf (ngettext ("%u image to evaluation", "%u images to evaluation", paths->len),
+                             paths->len);
+  else
+    /* TRANSLATORS: a step label on the accuracy curve */
+    label = g_strdup_printf (ngettext ("%u image to training", "%u images to training", paths->len),
+                             paths->len);
+  self->n_pending_jobs++;
+  tz_engine_set_split_async (self->engine, (const char *const *) paths->pdata, paths->len, split, label, NULL,
+                             set_split_done, data);
+  _tz_window_update_progress (self);
+}
+
+static void
+update_selection_actions (TzWindow *self)
+{
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->shown_selection));
+  gboolean any = !gtk_bitset_is_empty (selected);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.use-for-evaluation", any);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.use-for-training", any);
+}
+
 /* The confusion matrix's images ------------------------------------------------- */
 
 void
@@ -746,7 +965,7 @@ _tz_window_show_confusion_cell (TzWindow *self,
   }
   gtk_label_set_markup (self->filter_label, text);
   gtk_revealer_set_reveal_child (self->filter_revealer, TRUE);
-  gtk_no_selection_set_model (self->shown_selection, G_LIST_MODEL (self->filtered_images));
+  gtk_multi_selection_set_model (self->shown_selection, G_LIST_MODEL (self->filtered_images));
   adw_view_stack_set_visible_child_name (self->view_stack, "images");
   update_images_page (self);
 }
@@ -778,6 +997,18 @@ _tz_window_update_progress (TzWindow *self)
                                         self->demo_total),
                               self->demo_done, self->demo_total);
       gtk_progress_bar_set_fraction (self->progress_bar, (double) self->demo_done / self->demo_total);
+    }
+  else if (busy && n_total > 0 && self->training)
+    {
+      const char *message = tz_engine_get_message (self->engine);
+
+      /* The engine says which step of training it is at. */
+      if (rate > 0 && message != NULL && *message != '\0')
+        /* TRANSLATORS: progress: "Training the network: epoch 1 of 3", then the speed */
+        text = g_strdup_printf (_("%s · %.0f images per second"), message, rate);
+      else
+        text = g_strdup (message != NULL && *message != '\0' ? message : _("Training the network…"));
+      gtk_progress_bar_set_fraction (self->progress_bar, tz_engine_get_fraction (self->engine));
     }
   else if (busy && n_total > 0)
     {
@@ -826,7 +1057,7 @@ settings_done (GObject      *source,
   if (self->disposed)
     return;
   if (snapshot != NULL)
-    apply_snapshot (self, snapshot);
+    _tz_window_apply_snapshot (self, snapshot);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     tz_window_show_toast (self, error->message);
   _tz_window_update_progress (self);
@@ -901,19 +1132,72 @@ setup_cell (GtkSignalListItemFactory *factory,
   gtk_list_item_set_child (list_item, tz_image_cell_new ());
 }
 
+/* The cell does not watch the split: binding the item again redraws its
+ * evaluation badge. */
+static void
+cell_split_changed (TzImageItem *item,
+                    GParamSpec  *pspec,
+                    TzImageCell *cell)
+{
+  tz_image_cell_set_item (cell, NULL);
+  tz_image_cell_set_item (cell, item);
+}
+
 static void
 bind_cell (GtkSignalListItemFactory *factory,
            GtkListItem              *list_item)
 {
-  tz_image_cell_set_item (TZ_IMAGE_CELL (gtk_list_item_get_child (list_item)),
-                          gtk_list_item_get_item (list_item));
+  TzImageCell *cell = TZ_IMAGE_CELL (gtk_list_item_get_child (list_item));
+  TzImageItem *item = gtk_list_item_get_item (list_item);
+
+  tz_image_cell_set_item (cell, item);
+  g_signal_connect_object (item, "notify::split", G_CALLBACK (cell_split_changed), cell, 0);
 }
 
 static void
 unbind_cell (GtkSignalListItemFactory *factory,
              GtkListItem              *list_item)
 {
-  tz_image_cell_set_item (TZ_IMAGE_CELL (gtk_list_item_get_child (list_item)), NULL);
+  TzImageCell *cell = TZ_IMAGE_CELL (gtk_list_item_get_child (list_item));
+  TzImageItem *item = gtk_list_item_get_item (list_item);
+
+  if (item != NULL)
+    g_signal_handlers_disconnect_by_func (item, cell_split_changed, cell);
+  tz_image_cell_set_item (cell, NULL);
+}
+
+/* A right click opens the image menu; on an image not selected yet, it
+ * selects that image alone first, as file managers do. */
+static void
+grid_context_pressed (GtkGestureClick *gesture,
+                      int              n_press,
+                      double           x,
+                      double           y,
+                      TzWindow        *self)
+{
+  GtkSelectionModel *model = GTK_SELECTION_MODEL (self->shown_selection);
+  GtkWidget *picked = gtk_widget_pick (GTK_WIDGET (self->image_grid), x, y, GTK_PICK_DEFAULT);
+  GtkWidget *cell = picked != NULL ? gtk_widget_get_ancestor (picked, TZ_TYPE_IMAGE_CELL) : NULL;
+  TzImageItem *item = cell != NULL ? tz_image_cell_get_item (TZ_IMAGE_CELL (cell)) : NULL;
+
+  if (item != NULL)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(TzImageItem) shown = g_list_model_get_item (G_LIST_MODEL (model), i);
+
+          if (shown != item)
+            continue;
+          if (!gtk_selection_model_is_selected (model, i))
+            gtk_selection_model_select_item (model, i, TRUE);
+          break;
+        }
+    }
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->image_popover), &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->image_popover));
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
 }
 
 /* A grid view given its items before it has a size makes cells for many
@@ -966,8 +1250,9 @@ tz_window_constructed (GObject *object)
   g_signal_connect_object (self->engine, "notify::message", G_CALLBACK (engine_progress), self,
                            G_CONNECT_SWAPPED);
   snapshot = tz_engine_get_snapshot (self->engine);
-  apply_snapshot (self, snapshot);
+  _tz_window_apply_snapshot (self, snapshot);
   _tz_window_apply_settings (self);
+  _tz_window_init_network (self);
   _tz_window_update_progress (self);
 }
 
@@ -1009,6 +1294,8 @@ tz_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->class_list, self);
       gtk_list_box_bind_model (self->class_list, NULL, NULL, NULL, NULL);
     }
+  _tz_window_dispose_network (self);
+  g_clear_pointer (&self->image_popover, gtk_widget_unparent);
   if (self->image_grid != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->image_grid, self);
@@ -1109,6 +1396,7 @@ tz_window_class_init (TzWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TzWindow, content);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, class_list);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, train_button);
+  gtk_widget_class_bind_template_child (widget_class, TzWindow, train_hint);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, filter_revealer);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, filter_label);
@@ -1123,6 +1411,7 @@ tz_window_class_init (TzWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TzWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, progress_label);
   gtk_widget_class_bind_template_child (widget_class, TzWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, TzWindow, image_menu);
 }
 
 static void
@@ -1130,6 +1419,7 @@ tz_window_init (TzWindow *self)
 {
   GtkListItemFactory *factory;
   GtkDropTarget *target;
+  GtkGesture *gesture;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1151,7 +1441,7 @@ tz_window_init (TzWindow *self)
   g_signal_connect_object (self->classes, "items-changed", G_CALLBACK (classes_changed), self,
                            G_CONNECT_SWAPPED);
 
-  self->shown_selection = gtk_no_selection_new (NULL);
+  self->shown_selection = gtk_multi_selection_new (NULL);
   g_signal_connect_object (self->shown_selection, "items-changed", G_CALLBACK (update_images_page), self,
                            G_CONNECT_SWAPPED);
   factory = gtk_signal_list_item_factory_new ();
@@ -1161,6 +1451,19 @@ tz_window_init (TzWindow *self)
   gtk_grid_view_set_factory (self->image_grid, factory);
   g_object_unref (factory);
   g_signal_connect_object (self->image_grid, "map", G_CALLBACK (grid_mapped), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->shown_selection, "selection-changed", G_CALLBACK (update_selection_actions),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->shown_selection, "items-changed", G_CALLBACK (update_selection_actions), self,
+                           G_CONNECT_SWAPPED);
+
+  self->image_popover = gtk_popover_menu_new_from_model (self->image_menu);
+  gtk_popover_set_has_arrow (GTK_POPOVER (self->image_popover), FALSE);
+  gtk_widget_set_halign (self->image_popover, GTK_ALIGN_START);
+  gtk_widget_set_parent (self->image_popover, GTK_WIDGET (self->image_grid));
+  gesture = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (grid_context_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->image_grid), GTK_EVENT_CONTROLLER (gesture));
 
   g_signal_connect_object (self->confusion_chart, "cell-activated", G_CALLBACK (cell_activated), self,
                            G_CONNECT_SWAPPED);
@@ -1178,7 +1481,8 @@ tz_window_init (TzWindow *self)
                            self, G_CONNECT_SWAPPED);
 
   _tz_window_init_actions (self);
-  update_main_page (self);
+  update_selection_actions (self);
+  _tz_window_update_main_page (self);
   update_images_page (self);
 }
 

@@ -22,9 +22,13 @@ G_DECLARE_FINAL_TYPE (TzWindow, tz_window, TZ, WINDOW, AdwApplicationWindow)
  * win.open-folder, win.paste, win.remove-class, win.undo-remove,
  * win.show-confusion-cell, win.try-open, win.create-class-from-try,
  * win.try-demo, win.cancel, win.export-accuracy, win.export-confusion,
- * win.show-view, win.train-network); the functions below are what those
- * actions do once a file is chosen, so tests can drive them without a
- * file chooser.
+ * win.show-view, win.train-network, win.rename-class (old and new name),
+ * win.use-for-evaluation and win.use-for-training for the images selected
+ * in the grid); the functions below are what those actions do once a
+ * file is chosen, so tests can drive them without a file chooser. The
+ * feature recipe follows the settings (backbone, weights, device, layers,
+ * image-size, trained-weights): a change extracts every image again, and
+ * a recipe that cannot be made or loaded puts the settings back.
  */
 TzWindow     *tz_window_new                (AdwApplication  *application,
                                             TzEngine        *engine);
@@ -34,7 +38,8 @@ GListModel   *tz_window_get_classes        (TzWindow        *self);
 TzClassItem  *tz_window_get_selected_class (TzWindow        *self);
 void          tz_window_select_class       (TzWindow        *self,
                                             TzClassItem     *item);
-/* What the image grid shows: a #GListModel of #TzImageItem. */
+/* What the image grid shows: a #GListModel of #TzImageItem, which is
+ * also the grid's #GtkSelectionModel (several images can be selected). */
 GListModel   *tz_window_get_shown_images   (TzWindow        *self);
 /* The snapshot the views show now (no new reference), or NULL. */
 TzSnapshot   *tz_window_get_snapshot       (TzWindow        *self);
