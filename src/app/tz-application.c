@@ -25,6 +25,14 @@
  * of a few thousand images to about a minute on two cores. */
 #define SCRATCH_IMAGE_SIZE 32
 
+#ifdef TZ_HAVE_BACKBONE
+/* Layers "auto" for a network trained here: where patterns are as well as
+ * what they are, which transfers best to the classes taught after
+ * training (tests/bench/bench-recipes.sh); a weights file keeps the last
+ * layer, what ImageNet features are known by. */
+#define SCRATCH_LAYERS TZ_BACKBONE_LAYERS_SPATIAL
+#endif
+
 struct _TzApplication
 {
   AdwApplication  parent_instance;
@@ -96,9 +104,10 @@ tz_application_can_train (GSettings *settings)
 
 #ifdef TZ_HAVE_BACKBONE
 /* The options every network of the settings shares; @image_size 0 is
- * left to the caller. */
+ * left to the caller. Layers "auto" are @auto_layers. */
 static gboolean
 network_options (GSettings                  *settings,
+                 TzBackboneLayers            auto_layers,
                  TzBackboneExtractorOptions *options,
                  GError                    **error)
 {
@@ -111,7 +120,9 @@ network_options (GSettings                  *settings,
   if (!tz_backbone_variant_from_string (variant, &options->variant, error))
     return FALSE;
   tz_backbone_extract_options_init (&options->extract);
-  if (!tz_backbone_layers_parse (layers, &options->extract.layers, error))
+  if (g_strcmp0 (layers, "auto") == 0)
+    options->extract.layers = auto_layers;
+  else if (!tz_backbone_layers_parse (layers, &options->extract.layers, error))
     return FALSE;
   if (image_size != 0 && image_size < 8)
     {
@@ -151,7 +162,7 @@ tz_application_create_extractor (GSettings  *settings,
       {
         /* ImageNet weights see ImageNet-normalised images at their own
          * size (image size 0 means the variant's). */
-        if (!network_options (own, &options, error))
+        if (!network_options (own, TZ_BACKBONE_LAYERS_PENULTIMATE, &options, error))
           return NULL;
         options.weights = weights;
         options.extract.normalize = TRUE;
@@ -160,7 +171,7 @@ tz_application_create_extractor (GSettings  *settings,
     if (trained != NULL)
       {
         /* As it was trained: raw pixels in [0, 1], small images. */
-        if (!network_options (own, &options, error))
+        if (!network_options (own, SCRATCH_LAYERS, &options, error))
           return NULL;
         options.weights = trained;
         options.extract.normalize = FALSE;
@@ -195,7 +206,7 @@ tz_application_create_network_template (GSettings  *settings,
   {
     TzBackboneExtractorOptions options;
 
-    if (!network_options (own, &options, error))
+    if (!network_options (own, SCRATCH_LAYERS, &options, error))
       return NULL;
     options.weights = NULL;
     options.seed = 0;

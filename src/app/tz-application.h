@@ -29,7 +29,8 @@ TzApplication *tz_application_new              (void);
  *   normalisation, at "image-size" (0: 32 px);
  * - otherwise, and in a build without the backbone: pixels scaled to
  *   24 x 24, meaningful before any network exists.
- * "device" and "layers" apply to the network. Errors: those of
+ * "device" and "layers" apply to the network ("auto" layers: spatial for
+ * a network trained here, the penultimate layer for a weights file). Errors: those of
  * tz_backbone_extractor_new() (a weights file that cannot be read, named),
  * TZ_ERROR_INVALID_ARGUMENT for an image size below 8. */
 TzExtractor   *tz_application_create_extractor (GSettings     *settings,

@@ -42,7 +42,7 @@ G_DEFINE_FINAL_TYPE (TzPreferencesWindow, tz_preferences_window, ADW_TYPE_PREFER
 
 static const char *const backbone_values[] = { "b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", NULL };
 static const char *const device_values[] = { "auto", "cpu", "cuda", NULL };
-static const char *const layers_values[] = { "penultimate", "concat", "all", NULL };
+static const char *const layers_values[] = { "auto", "penultimate", "concat", "all", "spatial", NULL };
 static const char *const covariance_values[] = { "class-averaged", "pooled", "per-class", NULL };
 static const char *const prior_values[] = { "uniform", "counts", NULL };
 

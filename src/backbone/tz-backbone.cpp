@@ -216,19 +216,23 @@ struct EfficientNetImpl : torch::nn::Module
     return stages[stage - 1]->forward (x);
   }
 
-  /* The pooled outputs of the stages in @layers, in ascending order;
-   * stages past the last one asked for are not run. */
+  /* The pooled outputs of the stages in @layers, in ascending order (a
+   * stage's global pool, then its 2 x 2 grid); stages past the last one
+   * asked for are not run. */
   std::vector<torch::Tensor>
   forward_endpoints (torch::Tensor    x,
                      TzBackboneLayers layers)
   {
     std::vector<torch::Tensor> pooled;
+    guint stages = (layers | (layers >> 16)) & TZ_BACKBONE_LAYERS_ALL;
 
-    for (guint s = 0; s < TZ_BACKBONE_N_STAGES && (layers >> s) != 0; s++)
+    for (guint s = 0; s < TZ_BACKBONE_N_STAGES && (stages >> s) != 0; s++)
       {
         x = forward_stage (s, x);
         if (layers & (1u << s))
           pooled.push_back (at::adaptive_avg_pool2d (x, {1, 1}).flatten (1));
+        if (layers & TZ_BACKBONE_LAYERS_GRID (s))
+          pooled.push_back (at::adaptive_avg_pool2d (x, {2, 2}).flatten (1));
       }
     return pooled;
   }
@@ -1165,7 +1169,7 @@ tz_backbone_extract (TzBackbone                     *self,
   g_return_val_if_fail (features != NULL || n_images == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  TzBackboneLayers layers = options->layers & TZ_BACKBONE_LAYERS_ALL;
+  TzBackboneLayers layers = options->layers & (TZ_BACKBONE_LAYERS_ALL | TZ_BACKBONE_LAYERS_ALL_GRID);
   guint size = options->image_size ? options->image_size : tz_backbone_variant_get_image_size (self->variant);
   guint batch = options->batch_size ? options->batch_size : 64;
   guint dim = tz_backbone_get_feature_dim (self, layers);

@@ -35,16 +35,32 @@ typedef enum
  * TzBackboneLayers:
  *
  * Which endpoints a feature vector holds: bit i set means the global
- * average pool of `features[i]`'s output. Endpoints are concatenated in
- * ascending order of i.
+ * average pool of `features[i]`'s output (one value a channel); bit 16 + i
+ * (TZ_BACKBONE_LAYERS_GRID (i)) its average pools over a 2 x 2 grid of
+ * the feature map (four values a channel, channel by channel, each in the
+ * order top left, top right, bottom left, bottom right), which keeps where
+ * in the image a pattern is. Endpoints are concatenated in ascending
+ * order of i, a stage's global pool before its grid.
  */
 typedef guint32 TzBackboneLayers;
+
+#define TZ_BACKBONE_LAYERS_GRID(stage) ((TzBackboneLayers) 1u << (16 + (stage)))
 
 /* The head convolution's output: 1280-d for b0. */
 #define TZ_BACKBONE_LAYERS_PENULTIMATE ((TzBackboneLayers) 1u << 8)
 /* The five resolution drops, features[1,2,3,5,7]: 512-d for b0. */
 #define TZ_BACKBONE_LAYERS_CONCAT ((TzBackboneLayers) ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 5) | (1u << 7)))
 #define TZ_BACKBONE_LAYERS_ALL ((TzBackboneLayers) 0x1ffu)
+/* Every stage over the 2 x 2 grid. */
+#define TZ_BACKBONE_LAYERS_ALL_GRID ((TzBackboneLayers) 0x1ffu << 16)
+/* Where patterns are, and what they are: stages 0-3 (the high-resolution
+ * ones) over the 2 x 2 grid, 4-7 globally pooled; 1152-d for b0. Chosen
+ * by measurement (tests/bench/bench-recipes.sh): on Fashion-MNIST, the
+ * network trained from scratch on classes 0-4, it ends 4 points above
+ * the post's concat endpoints. */
+#define TZ_BACKBONE_LAYERS_SPATIAL ((TzBackboneLayers) (TZ_BACKBONE_LAYERS_GRID (0) | TZ_BACKBONE_LAYERS_GRID (1) | \
+                                                        TZ_BACKBONE_LAYERS_GRID (2) | TZ_BACKBONE_LAYERS_GRID (3) | \
+                                                        (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7)))
 
 typedef enum
 {
@@ -79,9 +95,11 @@ guint        tz_backbone_variant_get_stage_channels (TzBackboneVariant variant,
 guint        tz_backbone_variant_get_feature_dim  (TzBackboneVariant   variant,
                                                    TzBackboneLayers    layers);
 
-/* Parses "penultimate", "concat", "all", or a comma-separated list of
- * stage indices 0-8 (e.g. "1,2,3,5,7"). TZ_ERROR_INVALID_ARGUMENT names
- * the offending part; an empty selection is refused too. */
+/* Parses "penultimate", "concat", "all", "spatial", or a comma-separated
+ * list of stage indices 0-8, each globally pooled ("5"), or over the
+ * 2 x 2 grid with a g before it ("g2"): "spatial" is
+ * "g0,g1,g2,g3,4,5,6,7". TZ_ERROR_INVALID_ARGUMENT names the offending
+ * part; an empty selection is refused too. */
 gboolean     tz_backbone_layers_parse             (const char         *string,
                                                    TzBackboneLayers   *layers,
                                                    GError            **error);
@@ -278,10 +296,9 @@ typedef struct
 } TzBackboneTrainOptions;
 
 /* Tsuzuki's recipe (tests/bench/bench-recipes.sh measures it against the
- * post's): the post's 50 epochs, batch 128, learning rate 1e-3, 64 px, no
- * normalisation and seed 0, plus random crops and flips, label smoothing
- * 0.1, a cosine learning rate after a warm-up over 5% of the steps, and
- * the rotation task; plain Adam. */
+ * post's and the other options): the post's 50 epochs, batch 128,
+ * learning rate 1e-3, 64 px, no normalisation and seed 0, constant
+ * learning rate and plain Adam, plus the rotation task. */
 void         tz_backbone_train_options_init       (TzBackboneTrainOptions *options);
 /* Exactly the post's recipe: the same sizes as above, with no
  * augmentation, no label smoothing, a constant learning rate without

@@ -44,8 +44,8 @@ tz_cli_backbone_option_group (TzCliBackboneArgs *args)
     { "learning-rate", 0, 0, G_OPTION_ARG_DOUBLE, &args->learning_rate,
       N_("Adam's learning rate (default 0.001)"), N_("RATE") },
     { "recipe", 0, 0, G_OPTION_ARG_STRING, &args->recipe,
-      N_("Training recipe: tsuzuki (the default: augmentation, label smoothing, cosine "
-         "learning rate, rotation task) or post (exactly the blog post's)"), N_("RECIPE") },
+      N_("Training recipe: tsuzuki (the default: the post's with the rotation task) or post "
+         "(exactly the blog post's)"), N_("RECIPE") },
     { "augment", 0, 0, G_OPTION_ARG_STRING, &args->augment,
       N_("Training augmentation: crop,flip, crop, flip or none"), N_("LIST") },
     { "label-smoothing", 0, 0, G_OPTION_ARG_STRING, &args->label_smoothing,
@@ -60,8 +60,9 @@ tz_cli_backbone_option_group (TzCliBackboneArgs *args)
     { "weight-decay", 0, 0, G_OPTION_ARG_STRING, &args->weight_decay,
       N_("AdamW's decoupled weight decay (0: plain Adam)"), N_("AMOUNT") },
     { "layers", 0, 0, G_OPTION_ARG_STRING, &args->layers,
-      N_("penultimate, concat, all, or stage numbers such as 1,2,3,5,7 (default concat "
-         "from scratch, penultimate with a weight file)"), N_("LAYERS") },
+      N_("penultimate, concat, all, spatial, or stage numbers such as 1,2,3,5,7 (g2: stage 2 "
+         "over a 2 × 2 grid; default spatial from scratch, penultimate with a weight file)"),
+      N_("LAYERS") },
     { "normalize", 0, 0, G_OPTION_ARG_STRING, &args->normalize,
       N_("imagenet or none (default imagenet with a weight file, none from scratch)"), N_("MODE") },
     { "device", 0, 0, G_OPTION_ARG_STRING, &args->device,

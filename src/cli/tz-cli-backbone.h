@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 /* The endpoints a network trained from scratch is read at when --layers
  * is not given (ImageNet weight files keep the penultimate layer). */
-#define TZ_CLI_SCRATCH_LAYERS TZ_BACKBONE_LAYERS_CONCAT
+#define TZ_CLI_SCRATCH_LAYERS TZ_BACKBONE_LAYERS_SPATIAL
 
 /* The network options of `protocol` and `demo`. */
 typedef struct

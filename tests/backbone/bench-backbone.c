@@ -12,6 +12,7 @@
 #include "tz-backbone.h"
 
 #include "backbone-test-util.h"
+#include "../bench/tz-bench-util.h"
 
 /* Feature extraction images per second at 32, 64 and 224 pixels, batch 64,
  * against Debian's Python torchvision doing the same work in the same run
@@ -23,23 +24,6 @@
 
 #define BATCH 64
 #define ROUNDS 5
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        guint   n)
-{
-  qsort (values, n, sizeof (double), compare_doubles);
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 static const struct { guint size; guint batches; } sizes[] = {
   { 32, 20 },
@@ -167,8 +151,8 @@ main (int   argc,
           ours_runs[round] = bench_ours (backbone, sizes[s].size, sizes[s].batches);
           theirs_runs[round] = bench_python (script, threads, sizes[s].size, sizes[s].batches);
         }
-      ours = median (ours_runs, ROUNDS);
-      theirs = median (theirs_runs, ROUNDS);
+      ours = tz_bench_median (ours_runs, ROUNDS);
+      theirs = tz_bench_median (theirs_runs, ROUNDS);
       printf ("# %6u %14.1f %14.1f %7.2f\n", sizes[s].size, ours, theirs, ours / theirs);
       fflush (stdout);
     }

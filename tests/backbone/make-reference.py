@@ -13,6 +13,9 @@ Writes, for EfficientNet b0 (10-class head) and b2 (ImageNet-sized head):
   <v>.safetensors  the same weights, written by hand (float32, int64)
   <v>-<case>.f32   float32 features, every endpoint (features[0..8],
                    global average pooled, concatenated), one row per image
+  <v>-<case>-grid.f32  the same endpoints average pooled over a 2 x 2 grid
+                   (adaptive_avg_pool2d(x, 2).flatten(1): channel by
+                   channel, each cell in row-major order)
 and structure.txt: every module's hyper-parameters and every state-dict
 tensor's shape for b0 ... b7, in module order.
 
@@ -75,11 +78,11 @@ def case_inputs(name):
                       for i, (w, h, c) in enumerate(shapes)])
 
 
-def endpoints(model, x):
+def endpoints(model, x, grid=1):
     pooled = []
     for stage in model.features:
         x = stage(x)
-        pooled.append(F.adaptive_avg_pool2d(x, 1).flatten(1))
+        pooled.append(F.adaptive_avg_pool2d(x, grid).flatten(1))
     return torch.cat(pooled, 1)
 
 
@@ -189,6 +192,8 @@ def main():
             for name in CASES:
                 feats = endpoints(model, case_inputs(name)).float()
                 feats.numpy().tofile(f"{out}/{short}-{name}.f32")
+                feats = endpoints(model, case_inputs(name), grid=2).float()
+                feats.numpy().tofile(f"{out}/{short}-{name}-grid.f32")
 
 
 if __name__ == "__main__":

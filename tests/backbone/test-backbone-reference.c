@@ -50,13 +50,16 @@ compare_endpoints (TzBackboneVariant  variant,
     {
       guint col = 0;
 
-      for (guint s = 0; s < TZ_BACKBONE_N_STAGES; s++)
+      /* Each stage's global pool, then its grid, where @layers has them. */
+      for (guint b = 0; b < 2 * TZ_BACKBONE_N_STAGES; b++)
         {
-          guint width = tz_backbone_variant_get_stage_channels (variant, s);
+          guint s = b / 2;
+          gboolean grid = b % 2 == 1;
+          guint width = tz_backbone_variant_get_stage_channels (variant, s) * (grid ? 4 : 1);
           double scale = 0.0;
           double diff = 0.0;
 
-          if (!(layers & (1u << s)))
+          if (!(layers & (grid ? TZ_BACKBONE_LAYERS_GRID (s) : 1u << s)))
             continue;
           for (guint k = 0; k < width; k++)
             {
@@ -150,6 +153,56 @@ check_cases (TzBackbone *backbone)
             g_assert_no_error (error);
             compare_endpoints (variant, tc->name, sub, want_sub, tc->n_images, subsets[k]);
           }
+      }
+
+      /* Over the 2 x 2 grid: every stage, then the spatial set (stages 0-3
+       * over the grid, 4-7 global), assembled from both references. */
+      {
+        g_autofree char *grid_file = g_strdup_printf ("%s-%s-grid.f32", vname, tc->name);
+        g_autofree char *grid_path = g_build_filename (workdir, grid_file, NULL);
+        guint grid_dim = tz_backbone_get_feature_dim (backbone, TZ_BACKBONE_LAYERS_ALL_GRID);
+        guint spatial_dim = tz_backbone_get_feature_dim (backbone, TZ_BACKBONE_LAYERS_SPATIAL);
+        g_autofree float *want_grid = test_read_floats (grid_path, (gsize) tc->n_images * grid_dim);
+        g_autofree float *got_grid = g_new0 (float, (gsize) tc->n_images * grid_dim);
+        g_autofree float *want_spatial = g_new0 (float, (gsize) tc->n_images * spatial_dim);
+        g_autofree float *got_spatial = g_new0 (float, (gsize) tc->n_images * spatial_dim);
+
+        g_assert_cmpuint (grid_dim, ==, 4 * all_dim);
+        options.layers = TZ_BACKBONE_LAYERS_ALL_GRID;
+        g_assert_true (tz_backbone_extract (backbone, (const TzImage *const *) images,
+                                            tc->n_images, &options, got_grid, NULL, &error));
+        g_assert_no_error (error);
+        compare_endpoints (variant, tc->name, got_grid, want_grid, tc->n_images, TZ_BACKBONE_LAYERS_ALL_GRID);
+
+        for (guint i = 0; i < tc->n_images; i++)
+          {
+            guint col = 0, src = 0;
+
+            for (guint s = 0; s < TZ_BACKBONE_N_STAGES; s++)
+              {
+                guint width = tz_backbone_variant_get_stage_channels (variant, s);
+
+                if (TZ_BACKBONE_LAYERS_SPATIAL & (1u << s))
+                  {
+                    memcpy (want_spatial + i * spatial_dim + col, want + i * all_dim + src, width * sizeof (float));
+                    col += width;
+                  }
+                if (TZ_BACKBONE_LAYERS_SPATIAL & TZ_BACKBONE_LAYERS_GRID (s))
+                  {
+                    memcpy (want_spatial + i * spatial_dim + col, want_grid + i * grid_dim + 4 * src,
+                            4 * width * sizeof (float));
+                    col += 4 * width;
+                  }
+                src += width;
+              }
+            g_assert_cmpuint (col, ==, spatial_dim);
+          }
+        options.layers = TZ_BACKBONE_LAYERS_SPATIAL;
+        g_assert_true (tz_backbone_extract (backbone, (const TzImage *const *) images,
+                                            tc->n_images, &options, got_spatial, NULL, &error));
+        g_assert_no_error (error);
+        compare_endpoints (variant, tc->name, got_spatial, want_spatial, tc->n_images,
+                           TZ_BACKBONE_LAYERS_SPATIAL);
       }
 
       for (guint i = 0; i < tc->n_images; i++)
@@ -274,6 +327,45 @@ test_wrong_variant (void)
   g_assert_nonnull (strstr (error->message, "wrong shape: features.3.0.block.3.0.weight ([48, 144, 1, 1] in the file, [40, 144, 1, 1] in the network)"));
 }
 
+/* Layer sets by name and by list; dimensions from b0's channels (stem
+ * 32, stages 16 24 40 80 112 192 320, head 1280). */
+static void
+test_layers_parse (void)
+{
+  const struct { const char *text; TzBackboneLayers layers; const char *name; guint dim; } good[] = {
+    { "penultimate", TZ_BACKBONE_LAYERS_PENULTIMATE, "penultimate", 1280 },
+    { "concat", TZ_BACKBONE_LAYERS_CONCAT, "concat", 16 + 24 + 40 + 112 + 320 },
+    { "spatial", TZ_BACKBONE_LAYERS_SPATIAL, "spatial", 4 * (32 + 16 + 24 + 40) + 80 + 112 + 192 + 320 },
+    { "g0, g1,g2,g3,4,5,6,7", TZ_BACKBONE_LAYERS_SPATIAL, "spatial", 1152 },
+    { "1,g2,5", (1u << 1) | TZ_BACKBONE_LAYERS_GRID (2) | (1u << 5), "1,g2,5", 16 + 4 * 24 + 112 },
+    { "g8,8", TZ_BACKBONE_LAYERS_GRID (8) | (1u << 8), "8,g8", 5 * 1280 },
+    { "features.3", 1u << 3, "3", 40 },
+  };
+  const char *bad[] = { "g9", "gx", "g", "9", "", "spatial,1", "G2" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *name = NULL;
+      TzBackboneLayers layers = 0;
+
+      g_assert_true (tz_backbone_layers_parse (good[i].text, &layers, &error));
+      g_assert_no_error (error);
+      g_assert_cmphex (layers, ==, good[i].layers);
+      name = tz_backbone_layers_to_string (layers);
+      g_assert_cmpstr (name, ==, good[i].name);
+      g_assert_cmpuint (tz_backbone_variant_get_feature_dim (TZ_BACKBONE_B0, layers), ==, good[i].dim);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      TzBackboneLayers layers = 0;
+
+      g_assert_false (tz_backbone_layers_parse (bad[i], &layers, &error));
+      g_assert_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -287,6 +379,7 @@ main (int   argc,
   g_assert_no_error (error);
   test_run_python ("make-reference.py", workdir, NULL);
 
+  g_test_add_func ("/backbone/layers/parse", test_layers_parse);
   g_test_add_func ("/backbone/reference/structure", test_structure);
   g_test_add_func ("/backbone/reference/b0-checkpoint", test_b0_checkpoint);
   g_test_add_func ("/backbone/reference/b2-checkpoint-without-head", test_b2_checkpoint_without_head);

@@ -486,7 +486,7 @@ test_bad_recipe (void)
 }
 
 /* The post's recipe is the old behaviour, and Tsuzuki's differs from it
- * only in the recipe's options. */
+ * only in the rotation task. */
 static void
 test_recipe_defaults (void)
 {
@@ -512,6 +512,13 @@ test_recipe_defaults (void)
   g_assert_cmpuint (ours.image_size, ==, post.image_size);
   g_assert_cmpint (ours.normalize, ==, post.normalize);
   g_assert_cmpuint (ours.seed, ==, post.seed);
+  /* What measurement chose (bench-recipes.sh): the rotation task only. */
+  g_assert_true (ours.rotation_task);
+  g_assert_cmpuint (ours.augment, ==, TZ_BACKBONE_AUGMENT_NONE);
+  g_assert_cmpfloat (ours.label_smoothing, ==, 0.0);
+  g_assert_cmpint (ours.lr_schedule, ==, TZ_BACKBONE_LR_CONSTANT);
+  g_assert_cmpfloat (ours.warmup_fraction, ==, 0.0);
+  g_assert_cmpfloat (ours.weight_decay, ==, 0.0);
 }
 
 int

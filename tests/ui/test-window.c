@@ -677,7 +677,8 @@ test_window_network (void)
   g_settings_set_uint (settings, "train-epochs", 1);
   g_settings_set_string (settings, "weights", "");
   g_settings_set_string (settings, "trained-weights", "");
-  g_settings_set_string (settings, "layers", "penultimate");
+  /* "auto": the spatial layers for a network trained here. */
+  g_settings_reset (settings, "layers");
   g_settings_set_string (settings, "device", "cpu");
   engine = tz_application_create_engine (features);
   window = tz_window_new (NULL, engine);
@@ -719,8 +720,9 @@ test_window_network (void)
   g_assert_cmpstr (tz_extractor_get_recipe (trained), !=, tz_extractor_get_recipe (pixels));
   g_assert_nonnull (strstr (tz_extractor_get_recipe (trained), "size=16"));
   g_assert_nonnull (strstr (tz_extractor_get_recipe (trained), "normalize=none"));
+  g_assert_nonnull (strstr (tz_extractor_get_recipe (trained), "layers=spatial"));
   g_assert_cmpuint (tz_extractor_get_dim (trained), ==,
-                    tz_backbone_variant_get_feature_dim (TZ_BACKBONE_B0, TZ_BACKBONE_LAYERS_PENULTIMATE));
+                    tz_backbone_variant_get_feature_dim (TZ_BACKBONE_B0, TZ_BACKBONE_LAYERS_SPATIAL));
   /* The next start makes the same network from the settings. */
   {
     g_autoptr(GError) error = NULL;
