@@ -12,7 +12,7 @@
 #include "tz-window.h"
 
 #ifdef TZ_HAVE_BACKBONE
-#include "tz-backbone-extractor.h"
+#include "tz-deferred-extractor.h"
 #endif
 #include "tz-error.h"
 
@@ -166,7 +166,7 @@ tz_application_create_extractor (GSettings  *settings,
           return NULL;
         options.weights = weights;
         options.extract.normalize = TRUE;
-        return tz_backbone_extractor_new (&options, error);
+        return tz_deferred_extractor_new (&options, error);
       }
     if (trained != NULL)
       {
@@ -177,7 +177,7 @@ tz_application_create_extractor (GSettings  *settings,
         options.extract.normalize = FALSE;
         if (options.extract.image_size == 0)
           options.extract.image_size = SCRATCH_IMAGE_SIZE;
-        return tz_backbone_extractor_new (&options, error);
+        return tz_deferred_extractor_new (&options, error);
       }
   }
 #endif
@@ -213,7 +213,7 @@ tz_application_create_network_template (GSettings  *settings,
     options.extract.normalize = FALSE;
     if (options.extract.image_size == 0)
       options.extract.image_size = SCRATCH_IMAGE_SIZE;
-    return tz_backbone_extractor_new (&options, error);
+    return tz_deferred_extractor_new (&options, error);
   }
 #else
   g_assert_not_reached ();

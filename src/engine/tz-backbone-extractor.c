@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 
 #include "tz-backbone-extractor.h"
+#include "tz-deferred-extractor.h"
 #include "tz-error.h"
 
 struct _TzBackboneExtractor
@@ -215,62 +216,20 @@ tz_backbone_extractor_init (TzBackboneExtractor *self)
 {
 }
 
-/* SHA-256 of a file, read in pieces. */
-static char *
-digest_file (const char  *path,
-             GError     **error)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, error);
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buffer = g_malloc (1 << 20);
-  gssize n;
-
-  if (stream == NULL)
-    return NULL;
-  while ((n = g_input_stream_read (G_INPUT_STREAM (stream), buffer, 1 << 20, NULL, error)) > 0)
-    g_checksum_update (checksum, buffer, n);
-  if (n < 0)
-    return NULL;
-  return g_strdup (g_checksum_get_string (checksum));
-}
-
 TzExtractor *
 tz_backbone_extractor_new (const TzBackboneExtractorOptions  *options,
                            GError                           **error)
 {
   g_autoptr(TzBackboneExtractor) self = NULL;
-  g_autofree char *digest = NULL;
-  g_autofree char *layers = NULL;
-  guint size;
 
   g_return_val_if_fail (options != NULL, NULL);
 
-  if (options->weights != NULL)
-    {
-      digest = digest_file (options->weights, error);
-      if (digest == NULL)
-        return NULL;
-    }
-  else
-    digest = g_strdup_printf ("scratch-%" G_GUINT64_FORMAT, options->seed);
-
   self = g_object_new (TZ_TYPE_BACKBONE_EXTRACTOR, NULL);
+  if (!_tz_backbone_extractor_describe (options, &self->dim, &self->recipe, error))
+    return NULL;
   self->options = *options;
   self->weights = g_strdup (options->weights);
   self->options.weights = self->weights;
-  self->dim = tz_backbone_variant_get_feature_dim (options->variant, options->extract.layers);
-  size = options->extract.image_size > 0
-    ? options->extract.image_size
-    : tz_backbone_variant_get_image_size (options->variant);
-  layers = tz_backbone_layers_to_string (options->extract.layers);
-  self->recipe = g_strdup_printf ("efficientnet_%s weights=%s layers=%s size=%u normalize=%s "
-                                  "precision=%s",
-                                  tz_backbone_variant_to_string (options->variant), digest,
-                                  layers, size, options->extract.normalize ? "imagenet" : "none",
-                                  options->extract.precision == TZ_BACKBONE_PRECISION_FLOAT32 ? "fp32"
-                                  : options->extract.precision == TZ_BACKBONE_PRECISION_BFLOAT16 ? "bf16"
-                                  : "fp16");
   return TZ_EXTRACTOR (g_steal_pointer (&self));
 }
 
