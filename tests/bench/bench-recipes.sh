@@ -47,7 +47,6 @@ runs=(
   "post + crop, flip|--recipe post --augment crop,flip|concat|ours"
   "post + crop, flip, smoothing 0.1, cosine, rotation|--recipe post --augment crop,flip --label-smoothing 0.1 --lr-schedule cosine --warmup 0.05 --rotation-task on|concat|ours"
   "post + rotation (tsuzuki)|--recipe tsuzuki|concat|ours"
-  "post + rotation (tsuzuki)|--recipe tsuzuki|spatial|post"
   "post + rotation (tsuzuki)|--recipe tsuzuki|spatial|ours"
 )
 
