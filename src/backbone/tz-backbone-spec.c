@@ -271,7 +271,15 @@ tz_backbone_extract_options_init (TzBackboneExtractOptions *options)
   options->image_size = 0;
   options->normalize = TRUE;
   options->precision = TZ_BACKBONE_PRECISION_FLOAT32;
-  options->batch_size = 64;
+  options->batch_size = 0;
+}
+
+guint
+tz_backbone_auto_batch_size (guint image_size)
+{
+  guint64 pixels = (guint64) MAX (image_size, 1) * MAX (image_size, 1);
+
+  return (guint) CLAMP (64 * 224 * 224 / pixels, 64, 512);
 }
 
 void

@@ -1171,7 +1171,7 @@ tz_backbone_extract (TzBackbone                     *self,
 
   TzBackboneLayers layers = options->layers & (TZ_BACKBONE_LAYERS_ALL | TZ_BACKBONE_LAYERS_ALL_GRID);
   guint size = options->image_size ? options->image_size : tz_backbone_variant_get_image_size (self->variant);
-  guint batch = options->batch_size ? options->batch_size : 64;
+  guint batch = options->batch_size ? options->batch_size : tz_backbone_auto_batch_size (size);
   guint dim = tz_backbone_get_feature_dim (self, layers);
   bool cuda = self->device.is_cuda ();
 

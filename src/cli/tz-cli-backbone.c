@@ -68,7 +68,8 @@ tz_cli_backbone_option_group (TzCliBackboneArgs *args)
     { "device", 0, 0, G_OPTION_ARG_STRING, &args->device,
       N_("auto, cpu or cuda (default auto)"), N_("DEVICE") },
     { "batch", 0, 0, G_OPTION_ARG_INT, &args->batch,
-      N_("Images per forward pass (default 64)"), N_("N") },
+      N_("Images per forward pass (default: 512 up to 64 pixels, fewer for larger images, 64 at 224)"),
+      N_("N") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &args->threads,
       N_("CPU threads (default: every core)"), N_("N") },
     G_OPTION_ENTRY_NULL

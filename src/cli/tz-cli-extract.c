@@ -53,7 +53,7 @@ tz_cli_extract (int    argc,
   g_autofree char *device_name = NULL;
   g_autofree char *folder = NULL;
   int image_size = 0;
-  int batch = 64;
+  int batch = 0;
   int threads = 0;
   double eval_fraction = 0.0;
   gint64 seed = 0;
@@ -85,7 +85,8 @@ tz_cli_extract (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_name,
       N_("auto, cpu or cuda (default auto)"), N_("DEVICE") },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch,
-      N_("Images per forward pass (default 64)"), N_("N") },
+      N_("Images per forward pass (default: 512 up to 64 pixels, fewer for larger images, 64 at 224)"),
+      N_("N") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
       N_("CPU threads (default: every core)"), N_("N") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -131,7 +132,7 @@ tz_cli_extract (int    argc,
     return usage_error (context, _("--image-size is between 8 and 1024"));
   options.extract.image_size = image_size > 0 ? (guint) image_size
                              : tz_backbone_variant_get_image_size (options.variant);
-  if (batch < 1 || batch > 65536)
+  if (batch < 0 || batch > 65536)
     return usage_error (context, _("--batch is a positive count"));
   options.extract.batch_size = (guint) batch;
   if (threads < 0)

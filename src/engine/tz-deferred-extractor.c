@@ -110,7 +110,12 @@ get_batch_size (TzExtractor *extractor)
 {
   TzDeferredExtractor *self = TZ_DEFERRED_EXTRACTOR (extractor);
 
-  return self->options.extract.batch_size > 0 ? self->options.extract.batch_size : 64;
+  guint size = self->options.extract.image_size > 0
+    ? self->options.extract.image_size
+    : tz_backbone_variant_get_image_size (self->options.variant);
+
+  return self->options.extract.batch_size > 0 ? self->options.extract.batch_size
+                                              : tz_backbone_auto_batch_size (size);
 }
 
 static gboolean

@@ -366,6 +366,22 @@ test_layers_parse (void)
     }
 }
 
+/* As many images per pass as 64 of 224 pixels hold, from 64 to 512:
+ * 64 x 224² / 96² = 348.4. */
+static void
+test_auto_batch_size (void)
+{
+  TzBackboneExtractOptions options;
+
+  g_assert_cmpuint (tz_backbone_auto_batch_size (32), ==, 512);
+  g_assert_cmpuint (tz_backbone_auto_batch_size (64), ==, 512);
+  g_assert_cmpuint (tz_backbone_auto_batch_size (96), ==, 348);
+  g_assert_cmpuint (tz_backbone_auto_batch_size (224), ==, 64);
+  g_assert_cmpuint (tz_backbone_auto_batch_size (600), ==, 64);
+  tz_backbone_extract_options_init (&options);
+  g_assert_cmpuint (options.batch_size, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -380,6 +396,7 @@ main (int   argc,
   test_run_python ("make-reference.py", workdir, NULL);
 
   g_test_add_func ("/backbone/layers/parse", test_layers_parse);
+  g_test_add_func ("/backbone/auto-batch-size", test_auto_batch_size);
   g_test_add_func ("/backbone/reference/structure", test_structure);
   g_test_add_func ("/backbone/reference/b0-checkpoint", test_b0_checkpoint);
   g_test_add_func ("/backbone/reference/b2-checkpoint-without-head", test_b2_checkpoint_without_head);
