@@ -45,6 +45,8 @@ struct _TzWindow
   GSettings              *settings;
   GListStore             *classes;
   GtkMultiSelection      *shown_selection;
+  GtkSliceListModel      *shown_slice;       /* under shown_selection */
+  GSignalGroup           *shown_source_signals;
   GListStore             *filtered_images;
   TzSnapshot             *snapshot;
   GCancellable           *cancellable;
@@ -69,6 +71,7 @@ struct _TzWindow
   gboolean                training;
 
   guint                   grid_tick;
+  guint                   shown_tick;        /* growing shown_slice */
   guint                   n_pending_jobs;
   gboolean                disposed;          /* late results are dropped */
   guint                   n_classes_made;

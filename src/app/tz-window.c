@@ -160,6 +160,80 @@ update_images_page (TzWindow *self)
   gtk_stack_set_visible_child_name (self->images_stack, "empty");
 }
 
+/* GTK 4.8's grid makes cells for 32 rows of max-columns at once: given
+ * hundreds of images in one go (a class shown, a folder added), it makes
+ * them all in one frame (40 to 70 ms here). shown_slice, under the
+ * selection, lets at most SHOWN_CHUNK more images in a frame. */
+#define SHOWN_CHUNK 64
+
+static void
+stop_growing_shown (TzWindow *self)
+{
+  if (self->shown_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->image_grid), self->shown_tick);
+  self->shown_tick = 0;
+}
+
+static guint
+shown_source_n_items (TzWindow *self)
+{
+  GListModel *source = gtk_slice_list_model_get_model (self->shown_slice);
+
+  return source != NULL ? g_list_model_get_n_items (source) : 0;
+}
+
+static gboolean
+grow_shown (GtkWidget     *widget,
+            GdkFrameClock *clock,
+            gpointer       user_data)
+{
+  TzWindow *self = user_data;
+  guint n = shown_source_n_items (self);
+  guint size = MIN (gtk_slice_list_model_get_size (self->shown_slice) + SHOWN_CHUNK, n);
+
+  gtk_slice_list_model_set_size (self->shown_slice, size);
+  if (size < n)
+    return G_SOURCE_CONTINUE;
+  self->shown_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* Lets the source's images in: all of them at once when they are few,
+ * else a chunk now and a chunk a frame (the grid's frames, once it is
+ * realized). The slice has held back what is beyond its size; this runs
+ * after it. */
+static void
+update_shown_size (TzWindow *self)
+{
+  guint n = shown_source_n_items (self);
+  guint size = gtk_slice_list_model_get_size (self->shown_slice);
+
+  if (self->shown_tick != 0)
+    return;
+  if (n <= size + SHOWN_CHUNK)
+    {
+      gtk_slice_list_model_set_size (self->shown_slice, n);
+      return;
+    }
+  gtk_slice_list_model_set_size (self->shown_slice, size + SHOWN_CHUNK);
+  self->shown_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->image_grid), grow_shown, self, NULL);
+}
+
+static void
+set_shown_model (TzWindow   *self,
+                 GListModel *model)
+{
+  /* The same images: the selection stays, and so does the growth. */
+  if (gtk_slice_list_model_get_model (self->shown_slice) == model)
+    return;
+  stop_growing_shown (self);
+  gtk_slice_list_model_set_model (self->shown_slice, NULL);
+  gtk_slice_list_model_set_size (self->shown_slice, 0);
+  gtk_slice_list_model_set_model (self->shown_slice, model);
+  g_signal_group_set_target (self->shown_source_signals, model);
+  update_shown_size (self);
+}
+
 void
 _tz_window_clear_filter (TzWindow *self)
 {
@@ -167,8 +241,7 @@ _tz_window_clear_filter (TzWindow *self)
 
   gtk_revealer_set_reveal_child (self->filter_revealer, FALSE);
   g_list_store_remove_all (self->filtered_images);
-  gtk_multi_selection_set_model (self->shown_selection,
-                                 selected ? G_LIST_MODEL (tz_class_item_get_images (selected)) : NULL);
+  set_shown_model (self, selected ? G_LIST_MODEL (tz_class_item_get_images (selected)) : NULL);
   update_images_page (self);
 }
 
@@ -965,7 +1038,7 @@ _tz_window_show_confusion_cell (TzWindow *self,
   }
   gtk_label_set_markup (self->filter_label, text);
   gtk_revealer_set_reveal_child (self->filter_revealer, TRUE);
-  gtk_multi_selection_set_model (self->shown_selection, G_LIST_MODEL (self->filtered_images));
+  set_shown_model (self, G_LIST_MODEL (self->filtered_images));
   adw_view_stack_set_visible_child_name (self->view_stack, "images");
   update_images_page (self);
 }
@@ -1302,7 +1375,10 @@ tz_window_dispose (GObject *object)
       if (self->grid_tick != 0)
         gtk_widget_remove_tick_callback (GTK_WIDGET (self->image_grid), self->grid_tick);
       self->grid_tick = 0;
+      stop_growing_shown (self);
     }
+  if (self->shown_source_signals != NULL)
+    g_signal_group_set_target (self->shown_source_signals, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), TZ_TYPE_WINDOW);
 
   G_OBJECT_CLASS (tz_window_parent_class)->dispose (object);
@@ -1317,6 +1393,8 @@ tz_window_finalize (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->classes);
   g_clear_object (&self->shown_selection);
+  g_clear_object (&self->shown_slice);
+  g_clear_object (&self->shown_source_signals);
   g_clear_object (&self->filtered_images);
   g_clear_pointer (&self->snapshot, tz_snapshot_unref);
   g_clear_object (&self->cancellable);
@@ -1441,7 +1519,12 @@ tz_window_init (TzWindow *self)
   g_signal_connect_object (self->classes, "items-changed", G_CALLBACK (classes_changed), self,
                            G_CONNECT_SWAPPED);
 
-  self->shown_selection = gtk_multi_selection_new (NULL);
+  self->shown_slice = gtk_slice_list_model_new (NULL, 0, 0);
+  /* After the slice's own handler: what it held back is let in here. */
+  self->shown_source_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
+  g_signal_group_connect_swapped (self->shown_source_signals, "items-changed",
+                                  G_CALLBACK (update_shown_size), self);
+  self->shown_selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->shown_slice)));
   g_signal_connect_object (self->shown_selection, "items-changed", G_CALLBACK (update_images_page), self,
                            G_CONNECT_SWAPPED);
   factory = gtk_signal_list_item_factory_new ();

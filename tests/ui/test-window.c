@@ -605,6 +605,57 @@ test_window_rename_and_split (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+typedef struct
+{
+  TzWindow *window;
+  guint     n;
+} ShownWait;
+
+static gboolean
+all_shown (gpointer user_data)
+{
+  ShownWait *wait = user_data;
+
+  return g_list_model_get_n_items (tz_window_get_shown_images (wait->window)) == wait->n;
+}
+
+/* A class of many images comes into the grid 64 a frame (GTK would make
+ * hundreds of cells in one frame), and all of them arrive. */
+static void
+test_window_many_images (void)
+{
+  g_autoptr(TzExtractor) extractor = tz_pixel_extractor_new (8, TRUE);
+  g_autoptr(TzEngine) engine = tz_engine_new (extractor, NULL, 2);
+  g_autofree char *dataset = g_build_filename (tmpdir, "many-dataset", NULL);
+  g_autoptr(GFile) dataset_file = g_file_new_for_path (dataset);
+  TzWindow *window = tz_window_new (NULL, engine);
+  ShownWait wait = { window, 150 };
+  GListModel *shown;
+
+  gtk_window_present (GTK_WINDOW (window));
+  tz_ui_test_wait_until (idle, window, 30, "the settings to be applied");
+  write_dataset (dataset, 150);
+  tz_window_open_folder (window, dataset_file);
+  wait_learned (window, "hstripes", 150);
+  wait_learned (window, "vstripes", 150);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "images");
+
+  tz_window_select_class (window, find_class (window, "vstripes"));
+  shown = tz_window_get_shown_images (window);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 64);
+  tz_ui_test_wait_until (all_shown, &wait, 30, "every image in the grid");
+  /* In the class's order. */
+  for (guint i = 0; i < 150; i++)
+    {
+      g_autoptr(TzImageItem) a = g_list_model_get_item (shown, i);
+      g_autoptr(TzImageItem) b = g_list_model_get_item (G_LIST_MODEL (tz_class_item_get_images (find_class (window, "vstripes"))), i);
+
+      g_assert_true (a == b);
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 #ifdef TZ_HAVE_BACKBONE
 
 static gboolean
@@ -824,6 +875,7 @@ main (int   argc,
   g_test_add_func ("/ui/window/cancel", test_window_cancel);
   g_test_add_func ("/ui/window/paste", test_window_paste);
   g_test_add_func ("/ui/window/rename-and-split", test_window_rename_and_split);
+  g_test_add_func ("/ui/window/many-images", test_window_many_images);
 #ifdef TZ_HAVE_BACKBONE
   g_test_add_func ("/ui/window/network", test_window_network);
 #endif
