@@ -164,7 +164,7 @@ update_images_page (TzWindow *self)
  * hundreds of images in one go (a class shown, a folder added), it makes
  * them all in one frame (40 to 70 ms here). shown_slice, under the
  * selection, lets at most SHOWN_CHUNK more images in a frame. */
-#define SHOWN_CHUNK 64
+#define SHOWN_CHUNK 32
 
 static void
 stop_growing_shown (TzWindow *self)
