@@ -305,6 +305,7 @@ create_engine (const char  *cache_folder,
   g_autoptr(TzFeatureCache) cache = NULL;
   g_autoptr(GError) error = NULL;
   guint n_processors = g_get_num_processors ();
+  TzEngine *engine;
 
   extractor = tz_application_create_extractor (NULL, &error);
   if (extractor == NULL)
@@ -320,7 +321,11 @@ create_engine (const char  *cache_folder,
   cache = tz_application_create_cache (extractor, cache_folder);
   /* One processor stays free for the main thread (drawing frames in
    * software takes one), the worker and the decoders share the rest. */
-  return tz_engine_new (extractor, cache, CLAMP (n_processors, 2, 5) - 1);
+  engine = tz_engine_new (extractor, cache, CLAMP (n_processors, 2, 5) - 1);
+  /* The window's frames come first: on two cores the worker and the
+   * decoders would otherwise keep the main thread waiting for a core. */
+  tz_engine_set_background (engine);
+  return engine;
 }
 
 TzEngine *

@@ -73,6 +73,9 @@ struct _TzEngine
   GAsyncQueue     *jobs;
   GThreadPool     *decoders;
 
+  /* Set once, before work: the worker and decoders lower their own
+   * scheduling priority (see tz_engine_set_background()). */
+  int              background;
   /* Worker only. */
   gboolean         prepared;
   TzLearnState    *learn;

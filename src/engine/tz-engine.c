@@ -4,6 +4,12 @@
 #include "config.h"
 
 #include <string.h>
+#ifdef __linux__
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <glib/gi18n-lib.h>
 
@@ -181,6 +187,37 @@ key_for_image (const TzImage *image,
 }
 
 /* In a decode thread: digest, look up, and decode on a miss. */
+/* Once per thread of the engine, when it is in the background: threads
+ * it starts later (libtorch's) inherit the priority. */
+static void
+lower_thread_priority (TzEngine *self)
+{
+  static GPrivate lowered;
+
+  if (!g_atomic_int_get (&self->background) || g_private_get (&lowered) != NULL)
+    return;
+  g_private_set (&lowered, GINT_TO_POINTER (1));
+#ifdef __linux__
+  {
+    pid_t tid = (pid_t) syscall (SYS_gettid);
+    int nice_now;
+
+    errno = 0;
+    nice_now = getpriority (PRIO_PROCESS, (id_t) tid);
+    if (errno == 0 && setpriority (PRIO_PROCESS, (id_t) tid, MIN (nice_now + 5, 19)) != 0)
+      g_debug ("The engine's thread keeps its priority: %s", g_strerror (errno));
+  }
+#endif
+}
+
+void
+tz_engine_set_background (TzEngine *self)
+{
+  g_return_if_fail (TZ_IS_ENGINE (self));
+
+  g_atomic_int_set (&self->background, TRUE);
+}
+
 static void
 decode_slot (gpointer data,
              gpointer user_data)
@@ -188,6 +225,8 @@ decode_slot (gpointer data,
   DecodeItem *item = data;
   Job *job = item->job;
   Slot *slot = &job->slots[item->index];
+
+  lower_thread_priority (user_data);
   float *row = job->result != NULL
     ? job->result->features + (gsize) item->index * job->result->dim
     : NULL;
@@ -623,6 +662,8 @@ worker_main (gpointer data)
     {
       Job *job = g_async_queue_pop (self->jobs);
       gboolean quit = job->run == run_quit;
+
+      lower_thread_priority (self);
 
       job->run (self, job);
       /* A task holds its engine: its last reference must not fall in this

@@ -66,6 +66,13 @@ TzEngine     *tz_engine_new                   (TzExtractor    *extractor,
                                                TzFeatureCache *cache,
                                                guint           n_decode_threads);
 
+/* Makes the engine's threads yield to the program's other threads: the
+ * worker, the decoders and the threads they start (libtorch's) run at a
+ * lower priority (nice + 5 on Linux, where priority is per thread), so
+ * that a window's main thread gets a core when it needs one. Call it
+ * before the first job. */
+void          tz_engine_set_background        (TzEngine       *self);
+
 /* The extractor and cache in use: those given to tz_engine_new() until a
  * tz_engine_set_extractor_async() or tz_engine_train_network_async() job
  * replaces them. New references; safe from any thread. */

@@ -5,7 +5,11 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#endif
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -517,6 +521,62 @@ test_extract_images (void)
   g_assert_cmpuint (extraction->n_cache_hits, ==, 1);
 }
 
+/* The nice value of the threads called @name, -100 when there is none;
+ * from /proc/self/task/TID/stat (field 19, after the parenthesised name). */
+static int
+thread_nice (const char *name)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (dir == NULL)
+    return -100;
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *comm_path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+      g_autofree char *stat_path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
+      g_autofree char *comm = NULL, *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+
+      if (!g_file_get_contents (comm_path, &comm, NULL, NULL) ||
+          !g_str_equal (g_strstrip (comm), name) ||
+          !g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      /* Fields after ") ": state is field 3, nice field 19. */
+      fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+      return atoi (fields[19 - 3]);
+    }
+  return -100;
+}
+
+/* In the background the worker yields to the program's main thread. */
+static void
+test_background (void)
+{
+#ifdef __linux__
+  g_autoptr(TzExtractor) extractor = tz_pixel_extractor_new (2, TRUE);
+  g_autoptr(TzEngine) engine = tz_engine_new (extractor, NULL, 1);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
+  g_autoptr(TzExtraction) extraction = NULL;
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { 0 };
+  /* This thread's (Linux: PRIO_PROCESS of 0 is the calling thread). */
+  int base = getpriority (PRIO_PROCESS, 0);
+
+  g_ptr_array_add (paths, (gpointer) "/nonexistent/a.png");
+  tz_engine_set_background (engine);
+  extraction = run_files (engine, paths, NULL, &waiter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (extraction->skipped->len, ==, 1);
+  g_array_unref (waiter.n_done_seen);
+  g_assert_cmpint (thread_nice ("tsuzuki-engine"), ==, MIN (base + 5, 19));
+  /* The caller's thread keeps its own. */
+  g_assert_cmpint (getpriority (PRIO_PROCESS, 0), ==, base);
+#else
+  g_test_skip ("thread priorities are Linux's");
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -528,6 +588,7 @@ main (int   argc,
   g_test_add ("/engine/cancel", Fixture, GUINT_TO_POINTER (40),
               fixture_set_up, test_cancel, fixture_tear_down);
   g_test_add_func ("/engine/extract-images", test_extract_images);
+  g_test_add_func ("/engine/background", test_background);
 
   return g_test_run ();
 }
