@@ -282,6 +282,26 @@ tz_backbone_auto_batch_size (guint image_size)
   return (guint) CLAMP (64 * 224 * 224 / pixels, 64, 512);
 }
 
+guint
+tz_backbone_extract_options_get_image_size (const TzBackboneExtractOptions *options,
+                                            TzBackboneVariant               variant)
+{
+  g_return_val_if_fail (options != NULL, 0);
+
+  return options->image_size > 0 ? options->image_size : tz_backbone_variant_get_image_size (variant);
+}
+
+guint
+tz_backbone_extract_options_get_batch_size (const TzBackboneExtractOptions *options,
+                                            TzBackboneVariant               variant)
+{
+  g_return_val_if_fail (options != NULL, 0);
+
+  return options->batch_size > 0
+    ? options->batch_size
+    : tz_backbone_auto_batch_size (tz_backbone_extract_options_get_image_size (options, variant));
+}
+
 void
 tz_backbone_train_options_init_post (TzBackboneTrainOptions *options)
 {

@@ -1170,8 +1170,8 @@ tz_backbone_extract (TzBackbone                     *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   TzBackboneLayers layers = options->layers & (TZ_BACKBONE_LAYERS_ALL | TZ_BACKBONE_LAYERS_ALL_GRID);
-  guint size = options->image_size ? options->image_size : tz_backbone_variant_get_image_size (self->variant);
-  guint batch = options->batch_size ? options->batch_size : tz_backbone_auto_batch_size (size);
+  guint size = tz_backbone_extract_options_get_image_size (options, self->variant);
+  guint batch = tz_backbone_extract_options_get_batch_size (options, self->variant);
   guint dim = tz_backbone_get_feature_dim (self, layers);
   bool cuda = self->device.is_cuda ();
 

@@ -209,6 +209,13 @@ void         tz_backbone_extract_options_init     (TzBackboneExtractOptions *opt
  * waiting on per-call overhead: at 32 px, 512 extracts Fashion-MNIST 14%
  * faster than 64 here. */
 guint        tz_backbone_auto_batch_size          (guint                     image_size);
+/* What @options mean for @variant: their image size, or the variant's
+ * ImageNet size for 0; their batch size, or tz_backbone_auto_batch_size()
+ * of that image size for 0. */
+guint        tz_backbone_extract_options_get_image_size (const TzBackboneExtractOptions *options,
+                                                         TzBackboneVariant               variant);
+guint        tz_backbone_extract_options_get_batch_size (const TzBackboneExtractOptions *options,
+                                                         TzBackboneVariant               variant);
 
 guint        tz_backbone_get_feature_dim          (TzBackbone         *self,
                                                    TzBackboneLayers    layers);

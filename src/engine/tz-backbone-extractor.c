@@ -43,12 +43,7 @@ get_batch_size (TzExtractor *extractor)
 {
   TzBackboneExtractor *self = TZ_BACKBONE_EXTRACTOR (extractor);
 
-  guint size = self->options.extract.image_size > 0
-    ? self->options.extract.image_size
-    : tz_backbone_variant_get_image_size (self->options.variant);
-
-  return self->options.extract.batch_size > 0 ? self->options.extract.batch_size
-                                              : tz_backbone_auto_batch_size (size);
+  return tz_backbone_extract_options_get_batch_size (&self->options.extract, self->options.variant);
 }
 
 static gboolean
@@ -160,9 +155,8 @@ train (TzExtractor                   *extractor,
   if (options->learning_rate > 0)
     train_options.learning_rate = options->learning_rate;
   train_options.seed = options->seed;
-  train_options.image_size = self->options.extract.image_size > 0
-    ? self->options.extract.image_size
-    : tz_backbone_variant_get_image_size (self->options.variant);
+  train_options.image_size = tz_backbone_extract_options_get_image_size (&self->options.extract,
+                                                                         self->options.variant);
   train_options.normalize = self->options.extract.normalize;
 
   if (!tz_backbone_train (backbone, images, labels, n_images, &train_options,

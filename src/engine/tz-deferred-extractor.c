@@ -110,12 +110,37 @@ get_batch_size (TzExtractor *extractor)
 {
   TzDeferredExtractor *self = TZ_DEFERRED_EXTRACTOR (extractor);
 
-  guint size = self->options.extract.image_size > 0
-    ? self->options.extract.image_size
-    : tz_backbone_variant_get_image_size (self->options.variant);
+  return tz_backbone_extract_options_get_batch_size (&self->options.extract, self->options.variant);
+}
 
-  return self->options.extract.batch_size > 0 ? self->options.extract.batch_size
-                                              : tz_backbone_auto_batch_size (size);
+/* The module's extractor of the same options, made once. @check_recipe:
+ * refuse it when the weights file changed since this extractor was made
+ * (its features would be cached under the wrong recipe); training, which
+ * builds a network of its own, does not need the weights. */
+static gboolean
+make_real (TzDeferredExtractor  *self,
+           gboolean              check_recipe,
+           GError              **error)
+{
+  g_autoptr(TzExtractor) real = NULL;
+  NewFunc new_func;
+
+  if (self->real != NULL)
+    return TRUE;
+  new_func = load_module (error);
+  if (new_func == NULL)
+    return FALSE;
+  real = new_func (&self->options, error);
+  if (real == NULL)
+    return FALSE;
+  if (check_recipe && g_strcmp0 (tz_extractor_get_recipe (real), self->recipe) != 0)
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
+                   "%s changed since it was chosen", self->weights);
+      return FALSE;
+    }
+  self->real = g_steal_pointer (&real);
+  return TRUE;
 }
 
 static gboolean
@@ -125,27 +150,7 @@ prepare (TzExtractor   *extractor,
 {
   TzDeferredExtractor *self = TZ_DEFERRED_EXTRACTOR (extractor);
 
-  if (self->real == NULL)
-    {
-      NewFunc new_func = load_module (error);
-      g_autoptr(TzExtractor) real = NULL;
-
-      if (new_func == NULL)
-        return FALSE;
-      real = new_func (&self->options, error);
-      if (real == NULL)
-        return FALSE;
-      /* The weights file changed since this extractor was made: its
-       * features would be cached under the wrong recipe. */
-      if (g_strcmp0 (tz_extractor_get_recipe (real), self->recipe) != 0)
-        {
-          g_set_error (error, TZ_ERROR, TZ_ERROR_INVALID_ARGUMENT,
-                       "%s changed since it was chosen", self->weights);
-          return FALSE;
-        }
-      self->real = g_steal_pointer (&real);
-    }
-  return tz_extractor_prepare (self->real, cancellable, error);
+  return make_real (self, TRUE, error) && tz_extractor_prepare (self->real, cancellable, error);
 }
 
 static gboolean
@@ -177,18 +182,8 @@ train (TzExtractor                   *extractor,
 {
   TzDeferredExtractor *self = TZ_DEFERRED_EXTRACTOR (extractor);
 
-  /* Training builds its own network: only the module is needed, not
-   * this extractor's weights. */
-  if (self->real == NULL)
-    {
-      NewFunc new_func = load_module (error);
-
-      if (new_func == NULL)
-        return NULL;
-      self->real = new_func (&self->options, error);
-      if (self->real == NULL)
-        return NULL;
-    }
+  if (!make_real (self, FALSE, error))
+    return NULL;
   return tz_extractor_train (self->real, images, labels, n_images, n_classes, options,
                              progress, user_data, cancellable, error);
 }
@@ -284,9 +279,7 @@ _tz_backbone_extractor_describe (const TzBackboneExtractorOptions  *options,
     digest = g_strdup_printf ("scratch-%" G_GUINT64_FORMAT, options->seed);
 
   *dim = tz_backbone_variant_get_feature_dim (options->variant, options->extract.layers);
-  size = options->extract.image_size > 0
-    ? options->extract.image_size
-    : tz_backbone_variant_get_image_size (options->variant);
+  size = tz_backbone_extract_options_get_image_size (&options->extract, options->variant);
   layers = tz_backbone_layers_to_string (options->extract.layers);
   *recipe = g_strdup_printf ("efficientnet_%s weights=%s layers=%s size=%u normalize=%s "
                              "precision=%s",
