@@ -73,6 +73,10 @@ const TzBackboneVariantInfo *tz_backbone_variant_get_info (TzBackboneVariant var
 GPtrArray *tz_backbone_read_state_dict (const char  *path,
                                         GError     **error);
 
+/* Puts in the caching CPU allocator (see TzBackboneMemoryStats), once per
+ * process; tz_backbone_new() calls it. */
+void       tz_backbone_install_cpu_allocator (void);
+
 /* "name shape\n" for every parameter and buffer, in module order (tests
  * compare it with torchvision's state dict). */
 char      *tz_backbone_describe_state  (TzBackbone  *self);

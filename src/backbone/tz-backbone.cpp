@@ -36,16 +36,23 @@ struct ConvBnActImpl : torch::nn::Module
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
   bool activation;
+  int64_t stride;
+  int64_t padding;
+  int64_t groups;
+  /* The batch norm folded into the convolution, for evaluation; undefined
+   * until fold_batch_norm () and whenever the weights may have changed. */
+  torch::Tensor folded_weight;
+  torch::Tensor folded_bias;
 
   ConvBnActImpl (int64_t in_channels,
                  int64_t out_channels,
                  int64_t kernel,
-                 int64_t stride,
-                 int64_t groups,
+                 int64_t stride_,
+                 int64_t groups_,
                  bool    activation_,
                  double  eps,
                  double  momentum)
-    : activation (activation_)
+    : activation (activation_), stride (stride_), padding ((kernel - 1) / 2), groups (groups_)
   {
     conv = register_module ("0", torch::nn::Conv2d (
       torch::nn::Conv2dOptions (in_channels, out_channels, kernel)
@@ -57,10 +64,55 @@ struct ConvBnActImpl : torch::nn::Module
       torch::nn::BatchNorm2dOptions (out_channels).eps (eps).momentum (momentum)));
   }
 
+  /* In evaluation the batch norm is an affine map per channel, which the
+   * convolution's weights and a bias can absorb: one pass over the
+   * activations instead of two. The weights get fresh channels-last
+   * strides, as make_channels_last () gives the convolution's own. */
+  void
+  fold_batch_norm ()
+  {
+    torch::NoGradGuard no_grad;
+    auto scale = bn->weight * torch::rsqrt (bn->running_var + bn->options.eps ());
+    auto weight = conv->weight * scale.view ({-1, 1, 1, 1});
+
+    folded_weight = torch::empty_like (weight, weight.options ().memory_format (at::MemoryFormat::ChannelsLast));
+    folded_weight.copy_ (weight);
+    folded_bias = bn->bias - bn->running_mean * scale;
+  }
+
+  void
+  unfold_batch_norm ()
+  {
+    folded_weight.reset ();
+    folded_bias.reset ();
+  }
+
+  /* A depthwise convolution of a 1 x 1 map (stages 6 and 7 at 32 px) is
+   * a scale by the centre tap: the others see only padding. oneDNN takes
+   * its general path there, a sixth of a training step at 32 px; the
+   * gradient of the taps that see padding is zero either way. */
+  torch::Tensor
+  convolve (const torch::Tensor &x,
+            const torch::Tensor &weight,
+            const torch::Tensor &bias)
+  {
+    if (groups > 1 && x.size (2) == 1 && x.size (3) == 1)
+      {
+        int64_t centre = (weight.size (2) - 1) / 2;
+        auto scale = weight.select (3, centre).select (2, centre).view ({1, -1, 1, 1});
+
+        return bias.defined () ? torch::addcmul (bias.view ({1, -1, 1, 1}), x, scale) : x * scale;
+      }
+    return at::conv2d (x, weight, bias, {stride, stride}, {padding, padding}, {1, 1}, groups);
+  }
+
   torch::Tensor
   forward (torch::Tensor x)
   {
-    x = bn->forward (conv->forward (x));
+    if (folded_weight.defined () && !is_training ())
+      x = convolve (x, folded_weight, folded_bias);
+    else
+      x = bn->forward (convolve (x, conv->weight, torch::Tensor ()));
     if (activation)
       at::silu_ (x);
     return x;
@@ -205,6 +257,20 @@ struct EfficientNetImpl : torch::nn::Module
     register_module ("features", features);
   }
 
+  /* Folds (or unfolds) every batch norm into its convolution. */
+  void
+  fold_batch_norm (bool fold)
+  {
+    for (auto &module : modules (/* include_self */ false))
+      if (auto *unit = module->as<ConvBnActImpl> ())
+        {
+          if (fold)
+            unit->fold_batch_norm ();
+          else
+            unit->unfold_batch_norm ();
+        }
+  }
+
   torch::Tensor
   forward_stage (guint         stage,
                  torch::Tensor x)
@@ -329,9 +395,22 @@ struct _TzBackbone
   TzBackboneDevice device_kind;
   torch::Device device{torch::kCPU};
   EfficientNet net{nullptr};
+  /* Whether the batch norms are folded for the weights as they are now:
+   * everything that changes a weight or moves the network unfolds them. */
+  bool folded = false;
 };
 
 namespace {
+
+/* Before anything that changes a weight or moves the network. */
+void
+unfold_batch_norm (TzBackbone *self)
+{
+  if (!self->folded)
+    return;
+  self->net->fold_batch_norm (false);
+  self->folded = false;
+}
 
 void
 apply_threads (TzBackbone *self)
@@ -762,7 +841,10 @@ tz_backbone_new (TzBackboneVariant   variant,
 
   try
     {
-      TzBackbone *self = new TzBackbone;
+      TzBackbone *self;
+
+      tz_backbone_install_cpu_allocator ();
+      self = new TzBackbone;
 
       self->variant = variant;
       self->n_classes = 0;
@@ -812,6 +894,7 @@ tz_backbone_init_random (TzBackbone *self,
 
   auto gen = at::make_generator<at::CPUGeneratorImpl> (seed);
 
+  unfold_batch_norm (self);
   for (auto &module : self->net->modules (/* include_self */ false))
     init_module (*module, gen);
 }
@@ -850,6 +933,7 @@ tz_backbone_set_device (TzBackbone        *self,
     {
       torch::Device target (device == TZ_BACKBONE_DEVICE_CUDA ? torch::kCUDA : torch::kCPU);
 
+      unfold_batch_norm (self);
       self->net->to (target);
       make_channels_last (*self->net);
       self->device = target;
@@ -1075,6 +1159,7 @@ tz_backbone_load_weights (TzBackbone  *self,
 
   try
     {
+      unfold_batch_norm (self);
       return assign_state (self, records, path, error);
     }
   catch (const std::exception &e)
@@ -1192,11 +1277,16 @@ tz_backbone_extract (TzBackbone                     *self,
 
   try
     {
-      c10::InferenceMode inference;
-      AutocastScope autocast (cuda, options->precision);
-
       apply_threads (self);
       self->net->eval ();
+      if (!self->folded)
+        {
+          self->net->fold_batch_norm (true);
+          self->folded = true;
+        }
+
+      c10::InferenceMode inference;
+      AutocastScope autocast (cuda, options->precision);
       for (guint start = 0; start < n_images; start += batch)
         {
           guint count = MIN (batch, n_images - start);
@@ -1274,7 +1364,18 @@ tz_backbone_train (TzBackbone                    *self,
 
   try
     {
+      /* Training's tensors have sizes of their own: what the cache holds
+       * once they are freed (the optimiser's state last) goes back. */
+      struct ReleaseScope
+      {
+        ~ReleaseScope ()
+        {
+          tz_backbone_release_memory ();
+        }
+      } release_memory;
+
       apply_threads (self);
+      unfold_batch_norm (self);
       torch::manual_seed (options->seed);
 
       bool rotate = options->rotation_task;
@@ -1344,7 +1445,10 @@ tz_backbone_train (TzBackbone                    *self,
 
               auto logits = self->net->forward (x);
               auto loss = torch::nn::functional::cross_entropy (logits, y, loss_options);
-              optimizer->zero_grad ();
+              /* No gradient rather than zeros: the backward pass then
+               * stores its result instead of adding it to a zeroed one. */
+              for (auto &parameter : optimizer->parameters ())
+                parameter.mutable_grad ().reset ();
               loss.backward ();
               optimizer->step ();
 

@@ -367,6 +367,31 @@ gboolean     tz_backbone_train                    (TzBackbone                   
                                                    GCancellable                  *cancellable,
                                                    GError                       **error);
 
+/**
+ * TzBackboneMemoryStats:
+ * @cached_bytes: freed tensor memory held for reuse now
+ * @n_reused: large tensors that got a held block
+ * @n_fresh: large tensors that needed a new one
+ *
+ * libtorch's CPU memory, as the allocator that the first tz_backbone_new()
+ * puts in sees it (zeros with TZ_CPU_ALLOCATOR=system). It keeps the large
+ * blocks that a batch frees for the next batch's tensors of the same size
+ * instead of giving them back to the system, whose fresh pages would be
+ * faulted in again on every batch; it holds at most a quarter of the
+ * memory (4 GiB at most).
+ */
+typedef struct
+{
+  gsize   cached_bytes;
+  guint64 n_reused;
+  guint64 n_fresh;
+} TzBackboneMemoryStats;
+
+void         tz_backbone_get_memory_stats         (TzBackboneMemoryStats         *stats);
+/* Gives the held blocks back to the system, when a run of batches (a job)
+ * is over; returns how many bytes. Any thread. */
+gsize        tz_backbone_release_memory           (void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TzBackbone, tz_backbone_free)
 
 G_END_DECLS

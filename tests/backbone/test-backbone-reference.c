@@ -33,6 +33,7 @@ static const Case cases[] = {
   { "wide", 2, { { 50, 30, 3 }, { 50, 30, 3 } }, 64, TRUE },
   { "mixed", 3, { { 28, 28, 1 }, { 50, 30, 3 }, { 64, 64, 3 } }, 64, FALSE },
   { "native", 2, { { 64, 64, 3 }, { 64, 64, 3 } }, 64, FALSE },
+  { "small", 3, { { 28, 28, 1 }, { 28, 28, 1 }, { 28, 28, 1 } }, 32, FALSE },
 };
 
 static void
@@ -295,6 +296,107 @@ test_b0_safetensors (void)
   check_cases (backbone);
 }
 
+/* Features of @n test images at 32 px (the last stages on a 1 x 1 map). */
+static float *
+extract_small (TzBackbone *backbone,
+               guint       n)
+{
+  guint dim = tz_backbone_get_feature_dim (backbone, TZ_BACKBONE_LAYERS_ALL);
+  float *features = g_new0 (float, (gsize) n * dim);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) tz_image_free);
+  TzBackboneExtractOptions options;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (images, test_make_image (i, 28, 28, 1));
+  tz_backbone_extract_options_init (&options);
+  options.layers = TZ_BACKBONE_LAYERS_ALL;
+  options.image_size = 32;
+  g_assert_true (tz_backbone_extract (backbone, (const TzImage *const *) images->pdata, n,
+                                      &options, features, NULL, &error));
+  g_assert_no_error (error);
+  return features;
+}
+
+/* Extraction folds the batch norms into the convolutions: weights that
+ * change afterwards (loaded, drawn again) must be what the next
+ * extraction computes with, not the folded copies of the old ones. */
+static void
+test_weights_change_after_extraction (void)
+{
+  g_autofree char *path = g_build_filename (workdir, "b0.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TzBackbone) backbone = tz_backbone_new (TZ_BACKBONE_B0, 10, &error);
+  g_autoptr(TzBackbone) fresh = tz_backbone_new (TZ_BACKBONE_B0, 10, &error);
+  guint dim = tz_backbone_get_feature_dim (backbone, TZ_BACKBONE_LAYERS_ALL);
+  g_autofree float *before = NULL;
+  g_autofree float *redrawn = NULL;
+  g_autofree float *want = NULL;
+
+  g_assert_no_error (error);
+  before = extract_small (backbone, 3);
+  g_assert_true (tz_backbone_load_weights (backbone, path, &error));
+  g_assert_no_error (error);
+  check_cases (backbone);
+
+  tz_backbone_init_random (backbone, 7);
+  tz_backbone_init_random (fresh, 7);
+  redrawn = extract_small (backbone, 3);
+  want = extract_small (fresh, 3);
+  /* The same weights, so the same features up to the order of float
+   * sums (not bit for bit: oneDNN may block a reduction differently). */
+  {
+    double scale = 0.0, diff = 0.0;
+
+    for (guint i = 0; i < 3 * dim; i++)
+      {
+        scale = MAX (scale, fabs (want[i]));
+        diff = MAX (diff, fabs ((double) redrawn[i] - want[i]));
+      }
+    g_assert_cmpfloat (scale, >, 1e-2);
+    g_assert_cmpfloat (diff, <=, 1e-6 * scale);
+  }
+  g_assert_true (memcmp (redrawn, before, sizeof (float) * 3 * dim) != 0);
+}
+
+/* libtorch's CPU allocator: the second of two identical batches finds
+ * every large block it needs among those the first one freed, and
+ * tz_backbone_release_memory() gives them all back. */
+static void
+test_memory_reuse (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TzBackbone) backbone = tz_backbone_new (TZ_BACKBONE_B0, 0, &error);
+  TzBackboneMemoryStats first, second, released;
+  g_autofree float *a = NULL;
+  g_autofree float *b = NULL;
+  gsize held;
+
+  g_assert_no_error (error);
+  g_free (extract_small (backbone, 16));
+  tz_backbone_get_memory_stats (&first);
+  a = extract_small (backbone, 16);
+  tz_backbone_get_memory_stats (&second);
+  g_test_message ("second batch: %" G_GUINT64_FORMAT " large blocks reused, %" G_GUINT64_FORMAT
+                  " new; %" G_GSIZE_FORMAT " bytes held",
+                  second.n_reused - first.n_reused, second.n_fresh - first.n_fresh,
+                  second.cached_bytes);
+  g_assert_cmpuint (second.n_fresh, ==, first.n_fresh);
+  g_assert_cmpuint (second.n_reused - first.n_reused, >=, 20);
+  g_assert_cmpuint (second.cached_bytes, >, 0);
+
+  held = second.cached_bytes;
+  g_assert_cmpuint (tz_backbone_release_memory (), ==, held);
+  tz_backbone_get_memory_stats (&released);
+  g_assert_cmpuint (released.cached_bytes, ==, 0);
+
+  /* Blocks that come back from the cache hold stale data: the features
+   * must not depend on it. */
+  b = extract_small (backbone, 16);
+  g_assert_cmpmem (a, sizeof (float) * 16 * tz_backbone_get_feature_dim (backbone, TZ_BACKBONE_LAYERS_ALL),
+                   b, sizeof (float) * 16 * tz_backbone_get_feature_dim (backbone, TZ_BACKBONE_LAYERS_ALL));
+}
+
 static void
 test_head_width_mismatch (void)
 {
@@ -401,6 +503,9 @@ main (int   argc,
   g_test_add_func ("/backbone/reference/b0-checkpoint", test_b0_checkpoint);
   g_test_add_func ("/backbone/reference/b2-checkpoint-without-head", test_b2_checkpoint_without_head);
   g_test_add_func ("/backbone/reference/b0-safetensors", test_b0_safetensors);
+  g_test_add_func ("/backbone/reference/weights-change-after-extraction",
+                   test_weights_change_after_extraction);
+  g_test_add_func ("/backbone/memory/reuse", test_memory_reuse);
   g_test_add_func ("/backbone/reference/head-width-mismatch", test_head_width_mismatch);
   g_test_add_func ("/backbone/reference/wrong-variant", test_wrong_variant);
 
