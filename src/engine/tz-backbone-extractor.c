@@ -182,6 +182,16 @@ train (TzExtractor                   *extractor,
   return g_steal_pointer (&result);
 }
 
+/* libtorch's allocator holds its blocks for the whole process. */
+static void
+release_memory (TzExtractor *extractor)
+{
+  gsize released = tz_backbone_release_memory ();
+
+  if (released > 0)
+    g_debug ("Gave back %" G_GSIZE_FORMAT " MB of the network's memory", released >> 20);
+}
+
 static void
 tz_backbone_extractor_iface_init (TzExtractorInterface *iface)
 {
@@ -191,6 +201,7 @@ tz_backbone_extractor_iface_init (TzExtractorInterface *iface)
   iface->prepare = prepare;
   iface->extract = extract;
   iface->train = train;
+  iface->release_memory = release_memory;
 }
 
 static void

@@ -188,6 +188,16 @@ train (TzExtractor                   *extractor,
                              progress, user_data, cancellable, error);
 }
 
+/* Nothing to give back before the module is loaded. */
+static void
+release_memory (TzExtractor *extractor)
+{
+  TzDeferredExtractor *self = TZ_DEFERRED_EXTRACTOR (extractor);
+
+  if (self->real != NULL)
+    tz_extractor_release_memory (self->real);
+}
+
 static void
 tz_deferred_extractor_iface_init (TzExtractorInterface *iface)
 {
@@ -197,6 +207,7 @@ tz_deferred_extractor_iface_init (TzExtractorInterface *iface)
   iface->prepare = prepare;
   iface->extract = extract;
   iface->train = train;
+  iface->release_memory = release_memory;
 }
 
 static void

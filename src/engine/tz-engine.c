@@ -666,6 +666,14 @@ worker_main (gpointer data)
       lower_thread_priority (self);
 
       job->run (self, job);
+      /* What a run of batches kept for the next goes back once the queue
+       * is empty, not between two jobs that would reuse it. */
+      if (!quit && g_async_queue_length (self->jobs) <= 0)
+        {
+          g_autoptr(TzExtractor) extractor = tz_engine_dup_extractor (self);
+
+          tz_extractor_release_memory (extractor);
+        }
       /* A task holds its engine: its last reference must not fall in this
        * thread, where disposing the engine would wait for itself. */
       if (job->task != NULL)

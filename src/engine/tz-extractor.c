@@ -59,6 +59,14 @@ tz_extractor_prepare (TzExtractor   *self,
   return TZ_EXTRACTOR_GET_IFACE (self)->prepare (self, cancellable, error);
 }
 
+void
+tz_extractor_release_memory (TzExtractor *self)
+{
+  g_return_if_fail (TZ_IS_EXTRACTOR (self));
+  if (TZ_EXTRACTOR_GET_IFACE (self)->release_memory != NULL)
+    TZ_EXTRACTOR_GET_IFACE (self)->release_memory (self);
+}
+
 gboolean
 tz_extractor_extract (TzExtractor          *self,
                       const TzImage *const *images,

@@ -98,6 +98,7 @@ struct _TzExtractorInterface
                                   gpointer                       user_data,
                                   GCancellable                  *cancellable,
                                   GError                       **error);
+  void         (*release_memory) (TzExtractor          *self);
 };
 
 guint        tz_extractor_get_dim        (TzExtractor          *self);
@@ -112,6 +113,10 @@ gboolean     tz_extractor_extract        (TzExtractor          *self,
                                           float                *features,
                                           GCancellable         *cancellable,
                                           GError              **error);
+/* Gives back to the system the memory the extractor keeps from one batch
+ * to the next (a network's activations); the engine calls it when no job
+ * is waiting. Worker thread only. */
+void         tz_extractor_release_memory (TzExtractor          *self);
 /* Whether tz_extractor_train() can work (a network; not plain pixels). */
 gboolean     tz_extractor_can_train      (TzExtractor          *self);
 /* The post's first step: trains a fresh network of the same kind from

@@ -291,6 +291,41 @@ test_cancel (void)
   }
 }
 
+/* The network's allocator keeps blocks from batch to batch within a job;
+ * once the engine has no job waiting they go back to the system. */
+static void
+test_release_memory (void)
+{
+  g_autoptr(TzExtractor) network = new_template ();
+  g_autoptr(TzEngine) engine = tz_engine_new (network, NULL, 2);
+  g_autoptr(TzExtraction) extraction = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+  TzBackboneMemoryStats before, after;
+  gint64 deadline;
+
+  tz_backbone_get_memory_stats (&before);
+  tz_engine_extract_files_async (engine, (const char *const *) paths->pdata, paths->len, NULL,
+                                 store_result, &result);
+  extraction = tz_engine_extract_files_finish (engine, wait_for (&result), &error);
+  g_object_unref (result);
+  g_assert_no_error (error);
+  g_assert_cmpuint (extraction->n_extracted, ==, paths->len);
+
+  /* The worker gives the memory back after it has returned the result. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  do
+    {
+      g_usleep (10000);
+      tz_backbone_get_memory_stats (&after);
+    }
+  while (after.cached_bytes > 0 && g_get_monotonic_time () < deadline);
+  g_test_message ("%" G_GUINT64_FORMAT " large blocks reused over %u batches",
+                  after.n_reused - before.n_reused, (paths->len + 15) / 16);
+  g_assert_cmpuint (after.n_reused, >, before.n_reused);
+  g_assert_cmpuint (after.cached_bytes, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -316,6 +351,7 @@ main (int   argc,
 
   g_test_add_func ("/backbone/engine/train-network", test_train);
   g_test_add_func ("/backbone/engine/train-network-cancel", test_cancel);
+  g_test_add_func ("/backbone/engine/release-memory", test_release_memory);
 
   status = g_test_run ();
   test_rm_rf (tmpdir);
