@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -14,7 +15,6 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
-#include <torch/version.h>
 
 #include "tz-backbone.h"
 #include "tz-backbone-private.h"
@@ -94,39 +94,63 @@ release_block (void *data)
   std::free (base);
 }
 
+c10::DataPtr
+allocate_block (size_t n)
+{
+  c10::Device cpu (c10::DeviceType::CPU);
+  void *base = nullptr;
+
+  if (n == 0)
+    return { nullptr, nullptr, &release_block, cpu };
+  if (n >= kSmallestCached)
+    {
+      CacheState &state = cache_state ();
+      std::lock_guard<std::mutex> guard (state.lock);
+      auto it = state.free_blocks.find (n);
+
+      if (it != state.free_blocks.end () && !it->second.empty ())
+        {
+          base = it->second.back ();
+          it->second.pop_back ();
+          state.cached_bytes -= n;
+          state.n_reused++;
+        }
+      else
+        state.n_fresh++;
+    }
+  if (base == nullptr && posix_memalign (&base, kAlignment, n + kHeader) != 0)
+    TORCH_CHECK_WITH (OutOfMemoryError, false,
+                      "Out of memory: a tensor of ", n, " bytes could not be allocated");
+  *(size_t *) base = n;
+
+  void *data = (char *) base + kHeader;
+  return { data, data, &release_block, cpu };
+}
+
+/* c10::Allocator changed across libtorch releases: allocate () lost its
+ * const in 2.3, which made copy_data () pure. Both forms are defined
+ * here, without "override", so that whichever the headers declare is
+ * implemented and the other is a plain member. */
 struct CachingCpuAllocator final : c10::Allocator
 {
   c10::DataPtr
-  allocate (size_t n) const override
+  allocate (size_t n) const
   {
-    c10::Device cpu (c10::DeviceType::CPU);
-    void *base = nullptr;
+    return allocate_block (n);
+  }
 
-    if (n == 0)
-      return { nullptr, nullptr, &release_block, cpu };
-    if (n >= kSmallestCached)
-      {
-        CacheState &state = cache_state ();
-        std::lock_guard<std::mutex> guard (state.lock);
-        auto it = state.free_blocks.find (n);
+  c10::DataPtr
+  allocate (size_t n)
+  {
+    return allocate_block (n);
+  }
 
-        if (it != state.free_blocks.end () && !it->second.empty ())
-          {
-            base = it->second.back ();
-            it->second.pop_back ();
-            state.cached_bytes -= n;
-            state.n_reused++;
-          }
-        else
-          state.n_fresh++;
-      }
-    if (base == nullptr && posix_memalign (&base, kAlignment, n + kHeader) != 0)
-      TORCH_CHECK_WITH (OutOfMemoryError, false,
-                        "Out of memory: a tensor of ", n, " bytes could not be allocated");
-    *(size_t *) base = n;
-
-    void *data = (char *) base + kHeader;
-    return { data, data, &release_block, cpu };
+  void
+  copy_data (void       *dest,
+             const void *src,
+             std::size_t count) const
+  {
+    std::memcpy (dest, src, count);
   }
 
   c10::DeleterFnPtr
@@ -134,16 +158,6 @@ struct CachingCpuAllocator final : c10::Allocator
   {
     return &release_block;
   }
-
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
-  void
-  copy_data (void       *dest,
-             const void *src,
-             std::size_t count) const override
-  {
-    default_copy_data (dest, src, count);
-  }
-#endif
 };
 
 } /* namespace */
