@@ -28,9 +28,10 @@
  * the median of alternating rounds. The issue's target: the pipeline at
  * least 0.8 of the extraction-only rate.
  *
- * Environment: TZ_BENCH_IMAGES (2000), TZ_BENCH_SIZES (32,64),
+ * Environment: TZ_BENCH_IMAGES (6000: a dozen batches of 512), TZ_BENCH_SIZES (32,64),
  * TZ_BENCH_VARIANT (b0), TZ_BENCH_DECODE_THREADS (every core),
- * TZ_BENCH_THREADS (libtorch threads, every core), TZ_BENCH_BATCH (64),
+ * TZ_BENCH_THREADS (libtorch threads, every core), TZ_BENCH_BATCH (the
+ * engine's for each size: 512 up to 64 px, 64 at 224),
  * TZ_BENCH_DEVICE (auto, cpu or cuda), TZ_BENCH_ROUNDS (3). */
 
 #define N_WARM_UP 128
@@ -153,10 +154,10 @@ int
 main (int   argc,
       char *argv[])
 {
-  guint n_images = env_uint ("TZ_BENCH_IMAGES", 2000);
+  guint n_images = env_uint ("TZ_BENCH_IMAGES", 6000);
   guint n_decode = env_uint ("TZ_BENCH_DECODE_THREADS", g_get_num_processors ());
   guint n_threads = env_uint ("TZ_BENCH_THREADS", g_get_num_processors ());
-  guint batch = env_uint ("TZ_BENCH_BATCH", 64);
+  guint batch = env_uint ("TZ_BENCH_BATCH", 0);
   guint rounds = env_uint ("TZ_BENCH_ROUNDS", 3);
   const char *variant_name = g_getenv ("TZ_BENCH_VARIANT") ? g_getenv ("TZ_BENCH_VARIANT") : "b0";
   const char *device_name = g_getenv ("TZ_BENCH_DEVICE") ? g_getenv ("TZ_BENCH_DEVICE") : "auto";
@@ -197,10 +198,10 @@ main (int   argc,
           "# extract, merge into the classes, rebuild the classifier) through\n"
           "# tz_engine_learn_async with a fresh cache in memory, against\n"
           "# tz_backbone_extract on the same images decoded beforehand.\n"
-          "# %s, %u images of 28x28, batch %u, %u libtorch threads, device %s, median of %u\n"
+          "# %s, %u images of 28x28, %u libtorch threads, device %s, median of %u\n"
           "# alternating rounds after a warm-up of %u other images\n",
-          n_decode, variant_name, n_images, batch, n_threads, device_name, rounds, N_WARM_UP);
-  printf ("# %6s %16s %18s %7s\n", "pixels", "pipeline img/s", "extraction img/s", "ratio");
+          n_decode, variant_name, n_images, n_threads, device_name, rounds, N_WARM_UP);
+  printf ("# %6s %6s %16s %18s %7s\n", "pixels", "batch", "pipeline img/s", "extraction img/s", "ratio");
   for (guint s = 0; sizes[s] != NULL; s++)
     {
       TzBackboneExtractorOptions options = { 0 };
@@ -232,7 +233,8 @@ main (int   argc,
       g_assert_no_error (error);
       tz_backbone_set_n_threads (backbone, n_threads);
       features = g_new (float, (gsize) n_images * tz_extractor_get_dim (extractor));
-      tz_backbone_extract (backbone, (const TzImage *const *) decoded->pdata, MIN (batch, n_images),
+      tz_backbone_extract (backbone, (const TzImage *const *) decoded->pdata,
+                           MIN (tz_backbone_extract_options_get_batch_size (&options.extract, variant), n_images),
                            &options.extract, features, NULL, &error);
       g_assert_no_error (error);
 
@@ -243,7 +245,8 @@ main (int   argc,
         }
       p = tz_bench_median (pipeline, rounds);
       e = tz_bench_median (extraction, rounds);
-      printf ("# %6s %16.1f %18.1f %7.2f\n", sizes[s], p, e, p / e);
+      printf ("# %6s %6u %16.1f %18.1f %7.2f\n", sizes[s],
+              tz_backbone_extract_options_get_batch_size (&options.extract, variant), p, e, p / e);
       fflush (stdout);
     }
 
