@@ -265,8 +265,7 @@ decode_slot (gpointer data,
           slot->hit = tz_feature_cache_lookup (job->cache, slot->key, row);
           if (!slot->hit)
             {
-              g_clear_pointer (&contents, g_free);
-              slot->image = tz_image_load (path, &error);
+              slot->image = tz_image_load_from_data ((const guint8 *) contents, length, path, &error);
               if (slot->image == NULL)
                 slot->skip_reason = g_strdup (error->message);
               else

@@ -148,6 +148,76 @@ test_refusals (void)
   assert_refused ("no-such-file.png", G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 
+/* tz_image_load_from_data() (the engine's path, on bytes it has read
+ * for their digest) decodes as tz_image_load() does and refuses the same
+ * files, naming what it was told. */
+static void
+test_from_data (void)
+{
+  const char *names[] = { "rgb.png", "grey16.png", "palette.gif", "orientation-6.jpg", "rgb.tiff" };
+  const char *damaged[] = { "rgb.png.ppm", "rgba.png" };
+
+  if (!have_fixtures)
+    {
+      g_test_skip ("no Python to make the fixtures with");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (workdir, names[i], NULL);
+      g_autofree char *contents = NULL;
+      g_autoptr(TzImage) from_file = NULL;
+      g_autoptr(TzImage) from_data = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize length;
+
+      g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+      from_file = tz_image_load (path, &error);
+      g_assert_no_error (error);
+      from_data = tz_image_load_from_data ((const guint8 *) contents, length, "in memory", &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (from_data->width, ==, from_file->width);
+      g_assert_cmpuint (from_data->height, ==, from_file->height);
+      g_assert_cmpuint (from_data->n_channels, ==, from_file->n_channels);
+      g_assert_cmpmem (from_data->pixels, from_data->rowstride * from_data->height,
+                       from_file->pixels, from_file->rowstride * from_file->height);
+    }
+
+  /* The first half of a file: the progressive loaders would hand back the
+   * rows they had. */
+  for (guint i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_autofree char *path = g_build_filename (workdir, damaged[i], NULL);
+      g_autofree char *half = g_strdup_printf ("%s/half-%s", workdir, damaged[i]);
+      g_autofree char *contents = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize length;
+
+      g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+      g_assert_true (g_file_set_contents (half, contents, length / 2, &error));
+      g_assert_null (tz_image_load (half, &error));
+      tz_test_assert_error_mentions (error, TZ_ERROR, TZ_ERROR_CORRUPT, half);
+      g_clear_error (&error);
+      g_assert_null (tz_image_load_from_data ((const guint8 *) contents, length / 2, "half", &error));
+      tz_test_assert_error_mentions (error, TZ_ERROR, TZ_ERROR_CORRUPT, "half");
+    }
+
+  {
+    g_autofree char *path = g_build_filename (workdir, "huge.png", NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize length;
+
+    g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+    g_assert_null (tz_image_load_from_data ((const guint8 *) contents, length, "huge", &error));
+    tz_test_assert_error_mentions (error, TZ_ERROR, TZ_ERROR_TOO_LARGE, "huge");
+    g_clear_error (&error);
+    g_assert_null (tz_image_load_from_data (NULL, 0, "nothing", &error));
+    tz_test_assert_error_mentions (error, TZ_ERROR, TZ_ERROR_CORRUPT, "nothing");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -175,6 +245,7 @@ main (int   argc,
   g_test_add_func ("/image/layouts", test_layouts);
   g_test_add_func ("/image/orientation", test_orientation);
   g_test_add_func ("/image/refusals", test_refusals);
+  g_test_add_func ("/image/from-data", test_from_data);
 
   status = g_test_run ();
   tz_test_remove_tree (workdir);

@@ -119,61 +119,159 @@ pixbuf_is_grey (GdkPixbuf *pixbuf)
   return TRUE;
 }
 
-TzImage *
-tz_image_load (const char  *path,
-               GError     **error)
+/* The header alone says how large the decoded image will be: a hostile
+ * one is refused before gdk-pixbuf allocates it. A size of 0 x 0 makes
+ * the loader stop there, as gdk_pixbuf_get_file_info () does. */
+typedef struct
 {
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  int      width;
+  int      height;
+  gboolean too_large;
+  /* Rows the loader has filled in, one byte each. */
+  guint8  *rows;
+  int      n_rows;
+} SizeCheck;
+
+static void
+on_size_prepared (GdkPixbufLoader *loader,
+                  int              width,
+                  int              height,
+                  gpointer         user_data)
+{
+  SizeCheck *check = user_data;
+
+  check->width = width;
+  check->height = height;
+  if (width <= 0 || height <= 0 || (guint64) width * (guint64) height > TZ_IMAGE_MAX_PIXELS)
+    {
+      check->too_large = TRUE;
+      gdk_pixbuf_loader_set_size (loader, 0, 0);
+    }
+}
+
+static void
+on_area_prepared (GdkPixbufLoader *loader,
+                  gpointer         user_data)
+{
+  SizeCheck *check = user_data;
+  GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+
+  g_clear_pointer (&check->rows, g_free);
+  check->n_rows = gdk_pixbuf_get_height (pixbuf);
+  check->rows = g_new0 (guint8, MAX (check->n_rows, 1));
+}
+
+static void
+on_area_updated (GdkPixbufLoader *loader,
+                 int              x,
+                 int              y,
+                 int              width,
+                 int              height,
+                 gpointer         user_data)
+{
+  SizeCheck *check = user_data;
+
+  for (int row = MAX (y, 0); row < MIN (y + height, check->n_rows); row++)
+    check->rows[row] = 1;
+}
+
+/* gdk-pixbuf's progressive PNG and PNM loaders hand back whatever rows
+ * they had when the data ran out, where reading the file whole fails: a
+ * truncated file must not become a class's image with a black bottom. */
+static gboolean
+is_incomplete (GdkPixbufLoader *loader,
+               const SizeCheck *check)
+{
+  GdkPixbufFormat *format = gdk_pixbuf_loader_get_format (loader);
+  g_autofree char *name = format != NULL ? gdk_pixbuf_format_get_name (format) : NULL;
+
+  if (g_strcmp0 (name, "png") != 0 && g_strcmp0 (name, "pnm") != 0)
+    return FALSE;
+  if (check->rows == NULL)
+    return TRUE;
+  for (int row = 0; row < check->n_rows; row++)
+    if (!check->rows[row])
+      return TRUE;
+  return FALSE;
+}
+
+/* Written in pieces, so that a file refused on its header is not read any
+ * further. */
+#define WRITE_CHUNK (256 * 1024)
+
+static GdkPixbuf *
+decode_pixbuf (const guint8  *data,
+               gsize          length,
+               const char    *name,
+               GError       **error)
+{
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(TzImage) self = NULL;
-  GdkPixbufFormat *format;
-  const guint8 *pixels;
-  int width = 0;
-  int height = 0;
-  int stride;
-  int n;
-  guint n_channels;
+  SizeCheck check = { 0, 0, FALSE, NULL, 0 };
+  g_autofree guint8 *rows = NULL;
+  gboolean ok = TRUE;
+  GdkPixbuf *pixbuf;
 
-  g_return_val_if_fail (path != NULL, NULL);
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &check);
+  g_signal_connect (loader, "area-prepared", G_CALLBACK (on_area_prepared), &check);
+  g_signal_connect (loader, "area-updated", G_CALLBACK (on_area_updated), &check);
+  for (gsize offset = 0; ok && offset < length && !check.too_large; offset += WRITE_CHUNK)
+    ok = gdk_pixbuf_loader_write (loader, data + offset, MIN (WRITE_CHUNK, length - offset),
+                                  &local_error);
+  /* Closed whatever happened, or the loader complains when it goes. */
+  if (!gdk_pixbuf_loader_close (loader, ok ? &local_error : NULL))
+    ok = FALSE;
+  rows = check.rows;
 
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   "%s: no such file", path);
-      return NULL;
-    }
-
-  /* The header alone says how large the decoded image will be; refuse a
-   * hostile one before gdk-pixbuf allocates it. */
-  format = gdk_pixbuf_get_file_info (path, &width, &height);
-  if (format == NULL)
-    {
-      g_set_error (error, TZ_ERROR, TZ_ERROR_CORRUPT,
-                   "%s: not an image in a format this system can read", path);
-      return NULL;
-    }
-  if (width <= 0 || height <= 0
-      || (guint64) width * (guint64) height > TZ_IMAGE_MAX_PIXELS)
+  if (check.too_large)
     {
       g_set_error (error, TZ_ERROR, TZ_ERROR_TOO_LARGE,
                    "%s: an image of %d × %d pixels is beyond the limit of %"
                    G_GUINT64_FORMAT " pixels",
-                   path, width, height, (guint64) TZ_IMAGE_MAX_PIXELS);
+                   name, check.width, check.height, (guint64) TZ_IMAGE_MAX_PIXELS);
       return NULL;
     }
-
-  pixbuf = gdk_pixbuf_new_from_file (path, &local_error);
+  if (length == 0 || g_error_matches (local_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_UNKNOWN_TYPE))
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_CORRUPT,
+                   "%s: not an image in a format this system can read", name);
+      return NULL;
+    }
+  if (ok && is_incomplete (loader, &check))
+    {
+      g_set_error (error, TZ_ERROR, TZ_ERROR_CORRUPT,
+                   "%s: cannot decode the image: the file ends before the picture does", name);
+      return NULL;
+    }
+  pixbuf = ok ? gdk_pixbuf_loader_get_pixbuf (loader) : NULL;
   if (pixbuf == NULL)
     {
-      if (local_error->domain == G_FILE_ERROR)
-        g_set_error (error, G_FILE_ERROR, local_error->code,
-                     "%s: %s", path, local_error->message);
-      else
-        g_set_error (error, TZ_ERROR, TZ_ERROR_CORRUPT,
-                     "%s: cannot decode the image: %s",
-                     path, local_error->message);
+      g_set_error (error, TZ_ERROR, TZ_ERROR_CORRUPT,
+                   "%s: cannot decode the image: %s", name,
+                   local_error != NULL ? local_error->message : "no picture in the file");
       return NULL;
     }
+  return g_object_ref (pixbuf);
+}
+
+TzImage *
+tz_image_load_from_data (const guint8  *data,
+                         gsize          length,
+                         const char    *name,
+                         GError       **error)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(TzImage) self = NULL;
+  const guint8 *pixels;
+  int width, height, stride, n;
+  guint n_channels;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  pixbuf = decode_pixbuf (data, length, name, error);
+  if (pixbuf == NULL)
+    return NULL;
 
   /* A camera's picture stored sideways carries an EXIF orientation that
    * every viewer (and PIL's exif_transpose) honours: so do we, or a class
@@ -184,7 +282,7 @@ tz_image_load (const char  *path,
     if (oriented == NULL)
       {
         g_set_error (error, TZ_ERROR, TZ_ERROR_TOO_LARGE,
-                     "%s: out of memory turning the image upright", path);
+                     "%s: out of memory turning the image upright", name);
         return NULL;
       }
     g_object_unref (pixbuf);
@@ -196,7 +294,7 @@ tz_image_load (const char  *path,
       || gdk_pixbuf_get_n_channels (pixbuf) < 3)
     {
       g_set_error (error, TZ_ERROR, TZ_ERROR_UNSUPPORTED,
-                   "%s: decoded to a pixel layout other than 8-bit RGB", path);
+                   "%s: decoded to a pixel layout other than 8-bit RGB", name);
       return NULL;
     }
 
@@ -210,7 +308,7 @@ tz_image_load (const char  *path,
   self = tz_image_new (width, height, n_channels, error);
   if (self == NULL)
     {
-      g_prefix_error (error, "%s: ", path);
+      g_prefix_error (error, "%s: ", name);
       return NULL;
     }
 
@@ -234,6 +332,32 @@ tz_image_load (const char  *path,
     }
 
   return g_steal_pointer (&self);
+}
+
+TzImage *
+tz_image_load (const char  *path,
+               GError     **error)
+{
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "%s: no such file", path);
+      return NULL;
+    }
+  /* Mapped, not read: pages past a refused header are never touched. */
+  file = g_mapped_file_new (path, FALSE, &local_error);
+  if (file == NULL)
+    {
+      g_set_error (error, G_FILE_ERROR, local_error->code, "%s: %s", path, local_error->message);
+      return NULL;
+    }
+  return tz_image_load_from_data ((const guint8 *) g_mapped_file_get_contents (file),
+                                  g_mapped_file_get_length (file), path, error);
 }
 
 void

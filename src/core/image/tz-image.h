@@ -57,6 +57,13 @@ TzImage  *tz_image_new_from_data     (guint          width,
  * header, before decoding). */
 TzImage  *tz_image_load              (const char    *path,
                                       GError       **error);
+/* The same for a file's bytes already in memory (@name, a path, only
+ * names it in errors): one decoding pass, where reading the file again
+ * would open and sniff it twice. */
+TzImage  *tz_image_load_from_data    (const guint8  *data,
+                                      gsize          length,
+                                      const char    *name,
+                                      GError       **error);
 void      tz_image_free              (TzImage       *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TzImage, tz_image_free)
