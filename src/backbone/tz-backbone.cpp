@@ -1447,8 +1447,9 @@ tz_backbone_train (TzBackbone                    *self,
               auto loss = torch::nn::functional::cross_entropy (logits, y, loss_options);
               /* No gradient rather than zeros: the backward pass then
                * stores its result instead of adding it to a zeroed one. */
-              for (auto &parameter : optimizer->parameters ())
-                parameter.mutable_grad ().reset ();
+              for (auto &group : optimizer->param_groups ())
+                for (auto &parameter : group.params ())
+                  parameter.mutable_grad ().reset ();
               loss.backward ();
               optimizer->step ();
 
