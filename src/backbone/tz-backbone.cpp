@@ -257,14 +257,14 @@ struct EfficientNetImpl : torch::nn::Module
     register_module ("features", features);
   }
 
-  /* Folds (or unfolds) every batch norm into its convolution. */
+  /* Folds every batch norm into its convolution, or undoes that. */
   void
-  fold_batch_norm (bool fold)
+  set_batch_norm_folded (bool folded)
   {
     for (auto &module : modules (/* include_self */ false))
       if (auto *unit = module->as<ConvBnActImpl> ())
         {
-          if (fold)
+          if (folded)
             unit->fold_batch_norm ();
           else
             unit->unfold_batch_norm ();
@@ -402,14 +402,22 @@ struct _TzBackbone
 
 namespace {
 
-/* Before anything that changes a weight or moves the network. */
+/* Folded for extraction, unfolded before anything that changes a weight
+ * or moves the network; each only when the state changes. */
+void
+set_batch_norm_folded (TzBackbone *self,
+                       bool        folded)
+{
+  if (self->folded == folded)
+    return;
+  self->net->set_batch_norm_folded (folded);
+  self->folded = folded;
+}
+
 void
 unfold_batch_norm (TzBackbone *self)
 {
-  if (!self->folded)
-    return;
-  self->net->fold_batch_norm (false);
-  self->folded = false;
+  set_batch_norm_folded (self, false);
 }
 
 void
@@ -1279,11 +1287,7 @@ tz_backbone_extract (TzBackbone                     *self,
     {
       apply_threads (self);
       self->net->eval ();
-      if (!self->folded)
-        {
-          self->net->fold_batch_norm (true);
-          self->folded = true;
-        }
+      set_batch_norm_folded (self, true);
 
       c10::InferenceMode inference;
       AutocastScope autocast (cuda, options->precision);

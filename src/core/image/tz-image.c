@@ -119,26 +119,35 @@ pixbuf_is_grey (GdkPixbuf *pixbuf)
   return TRUE;
 }
 
-/* The header alone says how large the decoded image will be: a hostile
- * one is refused before gdk-pixbuf allocates it. A size of 0 x 0 makes
- * the loader stop there, as gdk_pixbuf_get_file_info () does. */
+/* What the loader said while it decoded: the size in the header, and the
+ * rows it has filled in (one byte each). */
 typedef struct
 {
   int      width;
   int      height;
   gboolean too_large;
-  /* Rows the loader has filled in, one byte each. */
   guint8  *rows;
   int      n_rows;
-} SizeCheck;
+} LoadWatch;
 
+static void
+load_watch_clear (LoadWatch *watch)
+{
+  g_clear_pointer (&watch->rows, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LoadWatch, load_watch_clear)
+
+/* The header alone says how large the decoded image will be: a hostile
+ * one is refused before gdk-pixbuf allocates it. A size of 0 x 0 makes
+ * the loader stop there, as gdk_pixbuf_get_file_info () does. */
 static void
 on_size_prepared (GdkPixbufLoader *loader,
                   int              width,
                   int              height,
                   gpointer         user_data)
 {
-  SizeCheck *check = user_data;
+  LoadWatch *check = user_data;
 
   check->width = width;
   check->height = height;
@@ -153,7 +162,7 @@ static void
 on_area_prepared (GdkPixbufLoader *loader,
                   gpointer         user_data)
 {
-  SizeCheck *check = user_data;
+  LoadWatch *check = user_data;
   GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
 
   g_clear_pointer (&check->rows, g_free);
@@ -169,7 +178,7 @@ on_area_updated (GdkPixbufLoader *loader,
                  int              height,
                  gpointer         user_data)
 {
-  SizeCheck *check = user_data;
+  LoadWatch *check = user_data;
 
   for (int row = MAX (y, 0); row < MIN (y + height, check->n_rows); row++)
     check->rows[row] = 1;
@@ -180,7 +189,7 @@ on_area_updated (GdkPixbufLoader *loader,
  * truncated file must not become a class's image with a black bottom. */
 static gboolean
 is_incomplete (GdkPixbufLoader *loader,
-               const SizeCheck *check)
+               const LoadWatch *check)
 {
   GdkPixbufFormat *format = gdk_pixbuf_loader_get_format (loader);
   g_autofree char *name = format != NULL ? gdk_pixbuf_format_get_name (format) : NULL;
@@ -207,8 +216,7 @@ decode_pixbuf (const guint8  *data,
 {
   g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
   g_autoptr(GError) local_error = NULL;
-  SizeCheck check = { 0, 0, FALSE, NULL, 0 };
-  g_autofree guint8 *rows = NULL;
+  g_auto(LoadWatch) check = { 0, 0, FALSE, NULL, 0 };
   gboolean ok = TRUE;
   GdkPixbuf *pixbuf;
 
@@ -221,7 +229,6 @@ decode_pixbuf (const guint8  *data,
   /* Closed whatever happened, or the loader complains when it goes. */
   if (!gdk_pixbuf_loader_close (loader, ok ? &local_error : NULL))
     ok = FALSE;
-  rows = check.rows;
 
   if (check.too_large)
     {
